@@ -1,0 +1,133 @@
+// The `allot` command: `serve` runs a server, `token` fetches an access token from a running one.
+
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startAllot, DEFAULT_ADMIN_KEY, type StoreOption } from "../server/allotServer.js";
+import { ensureLocalCertificateAuthority, ensureServerCertificate } from "../server/localCertificateAuthority.js";
+import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID } from "../seed/demoTenant.js";
+import { MMD_AUDIENCE } from "../identity/authenticate.js";
+import { readFile } from "node:fs/promises";
+
+const DEFAULT_PORT = 4680;
+
+const usage = `Usage:
+  allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://…]
+              [--seed demo|none|FILE] [--https | --cert FILE --key FILE] [--public-url URL] [--admin-key KEY]
+              [--page-size 1000] [--log]
+  allot token [--url http://127.0.0.1:4680] [--tenant ID] [--client-id ID] [--client-secret SECRET] [--audience graph|mmd]
+`;
+
+async function serve(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string", default: String(DEFAULT_PORT) },
+      host: { type: "string", default: "127.0.0.1" },
+      data: { type: "string", default: "./.allot" },
+      "in-memory": { type: "boolean", default: false },
+      "database-url": { type: "string" },
+      seed: { type: "string", default: "demo" },
+      https: { type: "boolean", default: false },
+      cert: { type: "string" },
+      key: { type: "string" },
+      "public-url": { type: "string" },
+      "admin-key": { type: "string", default: process.env.ALLOT_ADMIN_KEY ?? DEFAULT_ADMIN_KEY },
+      "page-size": { type: "string", default: "1000" },
+      log: { type: "boolean", default: false },
+    },
+  });
+  const dataDir = resolve(values.data!);
+  mkdirSync(dataDir, { recursive: true });
+  const store: StoreOption = values["database-url"]
+    ? { kind: "postgres", url: values["database-url"] }
+    : { kind: "sqlite", file: values["in-memory"] ? ":memory:" : join(dataDir, "allot.db") };
+  let tls: { certPem: string; keyPem: string } | undefined;
+  let caPath: string | undefined;
+  if (values.cert || values.key) {
+    if (!values.cert || !values.key) throw new Error("--cert and --key go together");
+    tls = { certPem: await readFile(values.cert, "utf8"), keyPem: await readFile(values.key, "utf8") };
+  } else if (values.https) {
+    const dir = join(dataDir, "tls");
+    caPath = (await ensureLocalCertificateAuthority(dir)).caCertPath;
+    tls = await ensureServerCertificate(dir, ["localhost", "127.0.0.1", "::1", values.host!]);
+  }
+  const port = Number(values.port);
+  const pageSize = Number(values["page-size"]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new Error(`--page-size: not a positive integer: ${values["page-size"]}`);
+  const allot = await startAllot({
+    port,
+    host: values.host!,
+    store,
+    seed: values.seed!,
+    tls,
+    publicUrl: values["public-url"],
+    adminKey: values["admin-key"],
+    maxPageSize: pageSize,
+    logger: values.log,
+  });
+  const token = await fetchToken(allot.url, DEMO_TENANT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "https://graph.microsoft.com/.default").catch(() => undefined);
+  const lines = [
+    `Allot listening on ${allot.url}`,
+    `  store:         ${allot.db.description}`,
+    `  Graph:         ${allot.url}/beta  and  ${allot.url}/v1.0`,
+    `  token URL:     ${allot.url}/${DEMO_TENANT_ID}/oauth2/v2.0/token`,
+    ...(values.seed === "demo"
+      ? [`  demo tenant:   ${DEMO_TENANT_ID}`, `  client id:     ${DEMO_CLIENT_ID}`, `  client secret: ${DEMO_CLIENT_SECRET}`]
+      : []),
+    ...(caPath ? [`  CA:            ${caPath}   (export NODE_EXTRA_CA_CERTS=${caPath})`] : []),
+    ...(token ? [`  token:         ${token}`] : []),
+  ];
+  console.log(lines.join("\n"));
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping (finishing requests in flight)…`);
+    await allot.close();
+    console.log("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+async function fetchToken(url: string, tenant: string, clientId: string, secret: string, scope: string): Promise<string> {
+  const res = await fetch(`${url}/${tenant}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret, scope }),
+  });
+  const body = (await res.json()) as { access_token?: string; error_description?: string };
+  if (!res.ok || !body.access_token) throw new Error(body.error_description ?? `token request failed with ${res.status}`);
+  return body.access_token;
+}
+
+async function token(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: "string", default: `http://127.0.0.1:${DEFAULT_PORT}` },
+      tenant: { type: "string", default: DEMO_TENANT_ID },
+      "client-id": { type: "string", default: DEMO_CLIENT_ID },
+      "client-secret": { type: "string", default: DEMO_CLIENT_SECRET },
+      audience: { type: "string", default: "graph" },
+    },
+  });
+  const resource = values.audience === "graph" ? "https://graph.microsoft.com" : values.audience === "mmd" ? MMD_AUDIENCE : values.audience!;
+  console.log(await fetchToken(values.url!.replace(/\/+$/, ""), values.tenant!, values["client-id"]!, values["client-secret"]!, `${resource}/.default`));
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  if (command === "serve") await serve(rest);
+  else if (command === "token") await token(rest);
+  else {
+    process.stderr.write(usage);
+    process.exit(command === undefined || command === "help" || command === "--help" ? 0 : 2);
+  }
+} catch (e) {
+  process.stderr.write(`allot: ${(e as Error).message}\n`);
+  process.exit(1);
+}

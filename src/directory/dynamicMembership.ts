@@ -1,0 +1,132 @@
+// Keeps dynamic group memberships equal to what each group's membershipRule says. A changed device or user is
+// re-evaluated against the tenant's dynamic groups of its kind; a changed rule re-evaluates its group over the
+// tenant's devices or users in bounded batches. Both return the membership changes, which later layers
+// (assignment re-evaluation) consume.
+
+import type { CompiledModel, StorageTable } from "../odata/compiledModel.js";
+import type { SqlExecutor } from "../store/database.js";
+import type { EntityStore, StoredEntity } from "../store/entityStore.js";
+import { compileMembershipRule, type CompiledMembershipRule, type RuleSubject } from "./membershipRule/index.js";
+import type { MembershipChange, Memberships } from "./memberships.js";
+
+const BATCH = 1000;
+
+/** The properties a device rule reads, named as Entra's rule language names them. */
+export function deviceRuleRecord(device: StoredEntity): Record<string, unknown> {
+  const d = device.doc;
+  return {
+    ...d,
+    objectId: device.id,
+    deviceOSType: d.operatingSystem,
+    deviceOSVersion: d.operatingSystemVersion,
+    deviceModel: d.model,
+    deviceManufacturer: d.manufacturer,
+  };
+}
+
+export const userRuleRecord = (user: StoredEntity): Record<string, unknown> => ({ ...user.doc, objectId: user.id });
+
+export const isDynamicGroup = (group: StoredEntity) =>
+  Array.isArray(group.doc.groupTypes) && (group.doc.groupTypes as string[]).some((t) => t.toLowerCase() === "dynamicmembership");
+
+const isProcessing = (group: StoredEntity) => String(group.doc.membershipRuleProcessingState ?? "On").toLowerCase() === "on";
+
+export class DynamicMembership {
+  private readonly groups: StorageTable;
+  private readonly subjects: Record<RuleSubject, StorageTable>;
+
+  constructor(
+    private readonly model: CompiledModel,
+    private readonly entities: EntityStore,
+    private readonly memberships: Memberships,
+  ) {
+    this.groups = model.entitySets.get("groups")!.table;
+    this.subjects = { device: model.entitySets.get("devices")!.table, user: model.entitySets.get("users")!.table };
+  }
+
+  private record(subject: RuleSubject, e: StoredEntity) {
+    return subject === "device" ? deviceRuleRecord(e) : userRuleRecord(e);
+  }
+
+  /** The tenant's dynamic groups whose rules are processed, compiled. */
+  async activeRules(x: SqlExecutor, tenantId: string): Promise<{ group: StoredEntity; rule: CompiledMembershipRule }[]> {
+    const out: { group: StoredEntity; rule: CompiledMembershipRule }[] = [];
+    let afterSeq: number | undefined;
+    for (;;) {
+      const { rows } = await this.entities.list(x, this.groups, {
+        tenantId,
+        where: (params) => {
+          params.push("DynamicMembership");
+          const mark = x.dialect.param(params.length);
+          return x.dialect.jsonArrayAny("doc", "groupTypes", (el) => x.dialect.compareText(el, "=", mark));
+        },
+        orderBy: [],
+        top: BATCH,
+        skip: 0,
+        afterSeq,
+        count: false,
+      });
+      for (const group of rows) {
+        if (isProcessing(group) && typeof group.doc.membershipRule === "string") {
+          out.push({ group, rule: compileMembershipRule(group.doc.membershipRule) });
+        }
+      }
+      if (rows.length < BATCH) return out;
+      afterSeq = rows.at(-1)!.seq;
+    }
+  }
+
+  /** Re-evaluates one device or user against every dynamic group of its kind. */
+  async reevaluateMember(x: SqlExecutor, tenantId: string, subject: RuleSubject, member: StoredEntity | undefined, memberId: string): Promise<MembershipChange[]> {
+    const changes: MembershipChange[] = [];
+    const current = new Map((await this.memberships.groupsOf(x, tenantId, memberId)).filter((r) => r.dynamic).map((r) => [r.groupId, r]));
+    const record = member ? this.record(subject, member) : undefined;
+    for (const { group, rule } of await this.activeRules(x, tenantId)) {
+      if (rule.subject !== subject) continue;
+      const wanted = record !== undefined && rule.matches(record);
+      const has = current.has(group.id);
+      if (wanted && !has) {
+        await this.memberships.add(x, tenantId, { groupId: group.id, memberId, memberType: subject, dynamic: true });
+        changes.push({ groupId: group.id, memberId, memberType: subject, change: "added" });
+      } else if (!wanted && has) {
+        await this.memberships.remove(x, tenantId, group.id, memberId);
+        changes.push({ groupId: group.id, memberId, memberType: subject, change: "removed" });
+      }
+    }
+    return changes;
+  }
+
+  /** Recomputes one group's dynamic members from its rule (or empties it when the rule is off or gone). */
+  async reevaluateGroup(x: SqlExecutor, tenantId: string, group: StoredEntity): Promise<MembershipChange[]> {
+    const changes: MembershipChange[] = [];
+    const ruleText = isDynamicGroup(group) && isProcessing(group) ? group.doc.membershipRule : undefined;
+    const rule = typeof ruleText === "string" ? compileMembershipRule(ruleText) : undefined;
+    const existing = new Map<string, string>();
+    for (let offset = 0; ; offset += BATCH) {
+      const page = await this.memberships.membersOf(x, tenantId, group.id, { top: BATCH, offset });
+      for (const r of page) if (r.dynamic) existing.set(r.memberId, r.memberType);
+      if (page.length < BATCH) break;
+    }
+    const wanted = new Set<string>();
+    if (rule) {
+      let afterSeq: number | undefined;
+      for (;;) {
+        const { rows } = await this.entities.list(x, this.subjects[rule.subject], { tenantId, orderBy: [], top: BATCH, skip: 0, afterSeq, count: false });
+        for (const e of rows) if (rule.matches(this.record(rule.subject, e))) wanted.add(e.id);
+        if (rows.length < BATCH) break;
+        afterSeq = rows.at(-1)!.seq;
+      }
+    }
+    for (const id of wanted) {
+      if (existing.has(id)) continue;
+      await this.memberships.add(x, tenantId, { groupId: group.id, memberId: id, memberType: rule!.subject, dynamic: true });
+      changes.push({ groupId: group.id, memberId: id, memberType: rule!.subject, change: "added" });
+    }
+    for (const [id, type] of existing) {
+      if (wanted.has(id)) continue;
+      await this.memberships.remove(x, tenantId, group.id, id);
+      changes.push({ groupId: group.id, memberId: id, memberType: type as RuleSubject, change: "removed" });
+    }
+    return changes;
+  }
+}

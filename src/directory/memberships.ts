@@ -1,0 +1,79 @@
+// Group membership rows: static members (added through members/$ref) and dynamic members (computed from a
+// group's membershipRule). Both kinds live in group_members; `dynamic` tells them apart.
+
+import type { SqlExecutor } from "../store/database.js";
+
+export type MemberType = "user" | "device" | "group";
+
+export interface MembershipRow {
+  groupId: string;
+  memberId: string;
+  memberType: MemberType;
+  dynamic: boolean;
+}
+
+export interface MembershipChange {
+  groupId: string;
+  memberId: string;
+  memberType: MemberType;
+  change: "added" | "removed";
+}
+
+const toRow = (r: Record<string, unknown>): MembershipRow => ({
+  groupId: r.group_id as string,
+  memberId: r.member_id as string,
+  memberType: r.member_type as MemberType,
+  dynamic: Number(r.dynamic) === 1,
+});
+
+export class Memberships {
+  async add(x: SqlExecutor, tenantId: string, row: MembershipRow): Promise<void> {
+    const p = (n: number) => x.dialect.param(n);
+    await x.run(
+      `INSERT INTO group_members (tenant_id, group_id, member_id, member_type, dynamic) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})`,
+      [tenantId, row.groupId, row.memberId, row.memberType, row.dynamic ? 1 : 0],
+    );
+  }
+
+  async remove(x: SqlExecutor, tenantId: string, groupId: string, memberId: string): Promise<boolean> {
+    const p = (n: number) => x.dialect.param(n);
+    const r = await x.run(`DELETE FROM group_members WHERE tenant_id = ${p(1)} AND group_id = ${p(2)} AND member_id = ${p(3)}`, [tenantId, groupId, memberId]);
+    return r.changes > 0;
+  }
+
+  async get(x: SqlExecutor, tenantId: string, groupId: string, memberId: string): Promise<MembershipRow | undefined> {
+    const p = (n: number) => x.dialect.param(n);
+    const [row] = await x.all(`SELECT * FROM group_members WHERE tenant_id = ${p(1)} AND group_id = ${p(2)} AND member_id = ${p(3)}`, [tenantId, groupId, memberId]);
+    return row ? toRow(row) : undefined;
+  }
+
+  async membersOf(x: SqlExecutor, tenantId: string, groupId: string, page: { top: number; offset: number }): Promise<MembershipRow[]> {
+    const p = (n: number) => x.dialect.param(n);
+    const rows = await x.all(
+      `SELECT * FROM group_members WHERE tenant_id = ${p(1)} AND group_id = ${p(2)} ORDER BY seq LIMIT ${p(3)} OFFSET ${p(4)}`,
+      [tenantId, groupId, page.top, page.offset],
+    );
+    return rows.map(toRow);
+  }
+
+  async countMembers(x: SqlExecutor, tenantId: string, groupId: string): Promise<number> {
+    const p = (n: number) => x.dialect.param(n);
+    const [row] = await x.all(`SELECT COUNT(*) AS n FROM group_members WHERE tenant_id = ${p(1)} AND group_id = ${p(2)}`, [tenantId, groupId]);
+    return Number(row.n);
+  }
+
+  async groupsOf(x: SqlExecutor, tenantId: string, memberId: string): Promise<MembershipRow[]> {
+    const p = (n: number) => x.dialect.param(n);
+    const rows = await x.all(`SELECT * FROM group_members WHERE tenant_id = ${p(1)} AND member_id = ${p(2)} ORDER BY seq`, [tenantId, memberId]);
+    return rows.map(toRow);
+  }
+
+  /** Removes every row naming the object, as group or as member (the object was deleted). */
+  async forget(x: SqlExecutor, tenantId: string, objectId: string): Promise<MembershipChange[]> {
+    const p = (n: number) => x.dialect.param(n);
+    const where = `tenant_id = ${p(1)} AND (group_id = ${p(2)} OR member_id = ${p(3)})`;
+    const rows = (await x.all(`SELECT * FROM group_members WHERE ${where}`, [tenantId, objectId, objectId])).map(toRow);
+    await x.run(`DELETE FROM group_members WHERE ${where}`, [tenantId, objectId, objectId]);
+    return rows.map((r) => ({ ...r, change: "removed" as const }));
+  }
+}

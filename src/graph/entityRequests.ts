@@ -1,0 +1,384 @@
+// Generic handling of every Graph request the model can route: walk the resolved path through the store,
+// check the caller's permission, then read, create, update, delete, count or change references — the same code
+// for every entity set, navigation and type cast.
+
+import { randomUUID } from "node:crypto";
+import type { EntityType, StorageTable } from "../odata/compiledModel.js";
+import { badRequest, GraphError, notFound, forbidden } from "../odata/errors.js";
+import type { BoundOperationDecl, OperationPermissions, PermissionDecl } from "../odata/model.js";
+import type { PathStep, ResolvedPath } from "../odata/pathResolver.js";
+import type { QueryOptions } from "../odata/queryOptions.js";
+import { decodeSkipToken, encodeSkipToken, queryFingerprint } from "../odata/skipToken.js";
+import type { SqlExecutor } from "../store/database.js";
+import type { StoredEntity } from "../store/entityStore.js";
+import { buildListQuery } from "./collectionQuery.js";
+import type { GraphContext, NavigationProvider } from "./graphContext.js";
+
+export interface GraphResponse {
+  status: number;
+  body?: unknown;
+  /** Plain text bodies ($count). */
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+export interface GraphRequest {
+  method: string;
+  resolved: ResolvedPath;
+  options: QueryOptions;
+  body: unknown;
+  /** The request URL relative to the service root (for nextLink), e.g. `/users?$top=5`. */
+  relativeUrl: string;
+  /** Seed fixtures keep their ids; API requests never set this. */
+  presetId?: string;
+}
+
+/** Where the walk stands: a collection (table or provider) or one entity. */
+type Position =
+  | { kind: "collection"; type: EntityType; table?: StorageTable; parent?: StoredEntity; provider?: NavigationProvider; castTypes?: string[] }
+  | { kind: "entity"; type: EntityType; entity: StoredEntity; table?: StorageTable; parentPosition: Position | undefined; viaProvider?: NavigationProvider; providerParent?: StoredEntity }
+  | { kind: "singleton"; type: EntityType };
+
+export type OperationHandler = (
+  ctx: GraphContext,
+  request: { binding: Position; op: BoundOperationDecl; body: unknown; args: Record<string, string> },
+) => Promise<GraphResponse>;
+
+const typeAndDescendants = (t: EntityType): string[] => [t.name, ...t.derived.flatMap(typeAndDescendants)];
+
+export function hasPermission(ctx: GraphContext, decl: PermissionDecl): boolean {
+  const names = ctx.principal.kind === "application" ? decl.application : decl.delegated;
+  return names.some((n) => ctx.principal.permissions.has(n));
+}
+
+function requirePermission(ctx: GraphContext, decl: PermissionDecl | undefined) {
+  if (!decl) throw new Error("no permissions declared for this operation");
+  if (!hasPermission(ctx, decl)) {
+    const kind = ctx.principal.kind === "application" ? decl.application : decl.delegated;
+    if (kind.length === 0) throw forbidden("This operation is not supported for this kind of token.", "Authorization_RequestDenied");
+    throw forbidden(`Insufficient privileges to complete the operation. One of these permissions is required: ${kind.join(", ")}.`, "Authorization_RequestDenied");
+  }
+}
+
+export function entityNotFound(type: EntityType, id: string): GraphError {
+  const flavor = flavorOf(type);
+  return flavor === "directory"
+    ? notFound(`Resource '${id}' does not exist or one of its queried reference-property objects are not present.`, "Request_ResourceNotFound")
+    : notFound(`No ${type.name} with id '${id}' exists.`, "ResourceNotFound");
+}
+
+function flavorOf(type: EntityType): "directory" | "intune" {
+  for (let t: EntityType | undefined = type; t; t = t.base) if (t.decl.flavor) return t.decl.flavor;
+  return "intune";
+}
+
+export class EntityRequests {
+  constructor(private readonly operations: Map<string, OperationHandler>) {}
+
+  async handle(ctx: GraphContext, req: GraphRequest): Promise<GraphResponse> {
+    const { resolved, method } = req;
+    const last = resolved.steps.at(-1)!;
+    const isRead = method === "GET";
+    if (last.kind === "operation") {
+      requirePermission(ctx, last.op.permissions);
+      const expected = last.op.kind === "action" ? "POST" : "GET";
+      if (method !== expected) throw this.noRoute(req);
+      const handler = this.operations.get(last.op.handler);
+      if (!handler) throw new GraphError(501, "NotImplemented", `The operation '${last.op.name}' is not implemented by Allot yet.`);
+      const binding = await this.walk(ctx, ctx.db, resolved.steps.slice(0, -1));
+      return handler(ctx, { binding, op: last.op, body: req.body, args: last.args });
+    }
+    requirePermission(ctx, this.permissionFor(resolved.permissions, isRead));
+    if (isRead) {
+      const position = await this.walk(ctx, ctx.db, last.kind === "count" || last.kind === "ref" ? resolved.steps.slice(0, -1) : resolved.steps);
+      if (last.kind === "count") {
+        if (position.kind !== "collection") throw this.noRoute(req);
+        return { status: 200, text: String(await this.count(ctx, position)) };
+      }
+      if (last.kind === "ref") {
+        if (position.kind !== "collection") throw this.noRoute(req);
+        return this.list(ctx, req, position, true);
+      }
+      if (position.kind === "collection") return this.list(ctx, req, position, false);
+      if (position.kind === "singleton") throw this.noRoute(req);
+      return { status: 200, body: await this.single(ctx, req, position) };
+    }
+    return ctx.db.transaction(async (tx) => {
+      if (last.kind === "ref") return this.changeReference(ctx, tx, req);
+      const position = await this.walk(ctx, tx, resolved.steps);
+      if (method === "POST" && position.kind === "collection" && position.table) return this.create(ctx, tx, req, position);
+      if (method === "PATCH" && position.kind === "entity" && position.table) return this.update(ctx, tx, req, position);
+      if (method === "DELETE" && position.kind === "entity" && position.table) return this.delete(ctx, tx, position);
+      throw this.noRoute(req);
+    });
+  }
+
+  private permissionFor(p: OperationPermissions | undefined, read: boolean) {
+    if (!p) return undefined;
+    return read ? p.read : p.write;
+  }
+
+  /** Graph's answer for a verb the path does not support (spec §4.1). */
+  noRoute(req: GraphRequest): GraphError {
+    return new GraphError(
+      405,
+      "No method match route template",
+      `No OData route exists that match template ${req.resolved.template} with http verb ${req.method} for request ${req.relativeUrl.split("?")[0]}.`,
+    );
+  }
+
+  /** Loads every keyed entity along the path; a missing one is 404, whatever follows it. */
+  async walk(ctx: GraphContext, x: SqlExecutor, steps: PathStep[]): Promise<Position> {
+    let pos: Position | undefined;
+    for (const step of steps) {
+      switch (step.kind) {
+        case "entitySet":
+          pos = { kind: "collection", type: step.type, table: step.table };
+          break;
+        case "singleton":
+          pos = { kind: "singleton", type: step.type };
+          break;
+        case "navigation": {
+          const from = pos!;
+          if (from.kind === "collection") throw new Error("navigation from a collection");
+          const parent = from.kind === "entity" ? from.entity : undefined;
+          if (step.nav.storage.kind === "contained") {
+            if (!step.nav.collection) throw new GraphError(501, "NotImplemented", "Single-valued contained navigation is not implemented.");
+            pos = { kind: "collection", type: step.type, table: step.nav.table, parent };
+          } else {
+            const provider = ctx.providers.get(step.nav.storage.provider);
+            if (!provider || !parent) throw new Error(`no navigation provider ${step.nav.storage.provider}`);
+            pos = { kind: "collection", type: step.type, provider, parent };
+          }
+          break;
+        }
+        case "key": {
+          const from = pos as Extract<Position, { kind: "collection" }>;
+          if (from.provider) {
+            const found = await from.provider.get(ctx, x, from.parent!, step.id);
+            if (!found || (from.castTypes && !from.castTypes.includes(found.entity.type))) throw entityNotFound(step.type, step.id);
+            pos = { kind: "entity", type: found.type, entity: found.entity, parentPosition: from, viaProvider: from.provider, providerParent: from.parent };
+          } else {
+            const entity = await ctx.entities.get(x, from.table!, ctx.tenantId, step.id, from.parent?.id);
+            if (!entity || (from.castTypes && !from.castTypes.includes(entity.type))) throw entityNotFound(from.type, step.id);
+            pos = { kind: "entity", type: ctx.model.entityType(entity.type), entity, table: from.table, parentPosition: from };
+          }
+          break;
+        }
+        case "cast": {
+          const from = pos!;
+          if (from.kind === "collection") pos = { ...from, type: step.type, castTypes: typeAndDescendants(step.type) };
+          else if (from.kind === "entity") {
+            if (!ctx.model.isAssignable(from.type, step.type)) throw entityNotFound(step.type, from.entity.id);
+            pos = { ...from, type: step.type };
+          } else throw badRequest("A type cast cannot follow a singleton.");
+          break;
+        }
+        default:
+          throw new Error(`unexpected step ${step.kind}`);
+      }
+    }
+    return pos!;
+  }
+
+  private async count(ctx: GraphContext, pos: Extract<Position, { kind: "collection" }>): Promise<number> {
+    if (pos.provider) return (await pos.provider.list(ctx, ctx.db, pos.parent!, { top: 0, offset: 0, count: true })).count ?? 0;
+    const q = buildListQuery({
+      model: ctx.model, dialect: ctx.db.dialect, table: pos.table!, type: pos.type, options: { orderBy: [], count: true, expand: [] },
+      tenantId: ctx.tenantId, parentId: pos.parent?.id, castTypes: pos.castTypes, pageSize: 0,
+    });
+    return (await ctx.entities.list(ctx.db, pos.table!, q)).count ?? 0;
+  }
+
+  private contextUrl(ctx: GraphContext, req: GraphRequest, entity: boolean, select?: Set<string>): string {
+    const parts: string[] = [];
+    const steps = req.resolved.steps.filter((s) => s.kind !== "count" && s.kind !== "ref");
+    steps.forEach((s, i) => {
+      const isLast = i === steps.length - 1;
+      if (s.kind === "entitySet") parts.push(s.set.name);
+      else if (s.kind === "singleton") parts.push(s.name);
+      else if (s.kind === "navigation") parts.push(`/${s.nav.name}`);
+      else if (s.kind === "cast") parts.push(`/${s.type.qualifiedName}`);
+      else if (s.kind === "key" && !isLast) parts.push(`('${s.id}')`);
+    });
+    let path = parts.join("");
+    if (select) path += `(${[...select].join(",")})`;
+    if (entity) path += "/$entity";
+    return `${ctx.serviceRoot}/$metadata#${path}`;
+  }
+
+  private async list(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "collection" }>, refs: boolean): Promise<GraphResponse> {
+    const { options } = req;
+    const select = refs ? undefined : ctx.serializer.checkSelect(pos.type, options.select);
+    const pageSize = Math.min(options.top ?? ctx.maxPageSize, ctx.maxPageSize);
+    const fingerprint = queryFingerprint([req.relativeUrl.split("?")[0], options.filter, options.search, JSON.stringify(options.orderBy)]);
+    const cursor = options.skipToken !== undefined ? decodeSkipToken(options.skipToken, fingerprint) : undefined;
+    let items: { entity: StoredEntity; type: EntityType }[];
+    let count: number | undefined;
+    let hasMore: boolean;
+    let next: { afterSeq?: number; offset?: number } | undefined;
+    if (pos.provider) {
+      if (options.filter !== undefined || options.orderBy.length || options.search !== undefined) {
+        throw badRequest("$filter, $orderby and $search are not supported on this navigation.");
+      }
+      const offset = cursor?.offset ?? options.skip ?? 0;
+      const page = await pos.provider.list(ctx, ctx.db, pos.parent!, { top: pageSize, offset, count: options.count });
+      items = page.items;
+      count = page.count;
+      hasMore = page.hasMore;
+      next = { offset: offset + pageSize };
+    } else {
+      const q = buildListQuery({
+        model: ctx.model, dialect: ctx.db.dialect, table: pos.table!, type: pos.type, set: this.entitySetOf(req), options,
+        tenantId: ctx.tenantId, parentId: pos.parent?.id, castTypes: pos.castTypes, pageSize: pageSize + 1, cursor,
+        consistencyLevel: headerValue(ctx.requestHeaders["consistencylevel"]),
+      });
+      const result = await ctx.entities.list(ctx.db, pos.table!, q);
+      hasMore = result.rows.length > pageSize;
+      const rows = result.rows.slice(0, pageSize);
+      items = rows.map((entity) => ({ entity, type: ctx.model.entityType(entity.type) }));
+      count = result.count;
+      next = q.orderBy.length === 0 ? { afterSeq: rows.at(-1)?.seq } : { offset: q.skip + pageSize };
+    }
+    const value = refs
+      ? items.map((i) => ({ "@odata.id": `${ctx.serviceRoot}/directoryObjects/${i.entity.id}` }))
+      : await this.withExpansions(ctx, req, pos.type, items.map((i) => ctx.serializer.entity(pos.type, i.entity, select)), items);
+    const body: Record<string, unknown> = { "@odata.context": refs ? `${ctx.serviceRoot}/$metadata#Collection($ref)` : this.contextUrl(ctx, req, false, select) };
+    if (count !== undefined) body["@odata.count"] = count;
+    if (hasMore && pageSize > 0) body["@odata.nextLink"] = this.nextLink(ctx, req, encodeSkipToken(next, fingerprint));
+    body.value = value;
+    return { status: 200, body };
+  }
+
+  private entitySetOf(req: GraphRequest) {
+    const first = req.resolved.steps[0];
+    return first.kind === "entitySet" && req.resolved.steps.length <= 2 ? first.set : undefined;
+  }
+
+  private nextLink(ctx: GraphContext, req: GraphRequest, token: string): string {
+    const [path, query = ""] = req.relativeUrl.split("?");
+    const params = new URLSearchParams(query);
+    for (const k of [...params.keys()]) {
+      if (/^\$?(skip|skiptoken)$/i.test(k)) params.delete(k);
+    }
+    params.set("$skiptoken", token);
+    return `${ctx.serviceRoot}${path}?${params.toString().replace(/%24/g, "$")}`;
+  }
+
+  private async single(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>) {
+    const select = ctx.serializer.checkSelect(pos.type, req.options.select);
+    const declared = this.declaredType(req, pos);
+    const [body] = await this.withExpansions(ctx, req, pos.type, [ctx.serializer.entity(declared, pos.entity, select)], [
+      { entity: pos.entity, type: pos.type },
+    ]);
+    return { "@odata.context": this.contextUrl(ctx, req, true, select), ...body };
+  }
+
+  private declaredType(req: GraphRequest, pos: Extract<Position, { kind: "entity" }>): EntityType {
+    const key = [...req.resolved.steps].reverse().find((s) => s.kind === "key");
+    return key && key.kind === "key" ? key.type : pos.type;
+  }
+
+  /** $expand: one level, each navigation loaded in one query per navigation for the whole page. */
+  private async withExpansions(
+    ctx: GraphContext,
+    req: GraphRequest,
+    type: EntityType,
+    bodies: Record<string, unknown>[],
+    items: { entity: StoredEntity; type: EntityType }[],
+  ): Promise<Record<string, unknown>[]> {
+    for (const item of req.options.expand) {
+      const nav = type.navigation.get(item.navigation);
+      if (!nav) throw badRequest(`Could not find a navigation property named '${item.navigation}' on type '${type.qualifiedName}'.`);
+      if (nav.permissions) requirePermission(ctx, nav.permissions.read);
+      const target = ctx.model.entityType(nav.target);
+      const select = ctx.serializer.checkSelect(target, item.select);
+      for (let i = 0; i < items.length; i++) {
+        let children: { entity: StoredEntity; type: EntityType }[];
+        if (nav.storage.kind === "contained") {
+          const q = buildListQuery({
+            model: ctx.model, dialect: ctx.db.dialect, table: nav.table!, type: target, options: { orderBy: [], count: false, expand: [] },
+            tenantId: ctx.tenantId, parentId: items[i].entity.id, pageSize: ctx.maxPageSize,
+          });
+          children = (await ctx.entities.list(ctx.db, nav.table!, q)).rows.map((entity) => ({ entity, type: ctx.model.entityType(entity.type) }));
+        } else {
+          const provider = ctx.providers.get(nav.storage.provider)!;
+          children = (await provider.list(ctx, ctx.db, items[i].entity, { top: ctx.maxPageSize, offset: 0, count: false })).items;
+        }
+        const serialized = children.map((c) => ctx.serializer.entity(target, c.entity, select));
+        bodies[i][nav.name] = nav.collection ? serialized : (serialized[0] ?? null);
+      }
+    }
+    return bodies;
+  }
+
+  private async create(ctx: GraphContext, tx: SqlExecutor, req: GraphRequest, pos: Extract<Position, { kind: "collection" }>): Promise<GraphResponse> {
+    const { type, values, bindings } = ctx.validator.entity(pos.type, req.body, "create");
+    if (pos.castTypes && !pos.castTypes.includes(type.name)) throw badRequest(`The type '${type.qualifiedName}' does not match the type cast of the path.`);
+    const now = ctx.clock.now().toISOString();
+    const doc: Record<string, unknown> = { ...values };
+    for (const stamp of ["createdDateTime", "lastModifiedDateTime"]) if (type.properties.has(stamp)) doc[stamp] = now;
+    const entity: StoredEntity = { id: req.presetId ?? randomUUID(), type: type.name, parentId: pos.parent?.id, seq: 0, doc };
+    for (const b of ctx.behaviours.for(type)) await b.validate?.(ctx, tx, entity);
+    await ctx.entities.insert(tx, pos.table!, ctx.tenantId, entity);
+    for (const [navName, refs] of Object.entries(bindings)) {
+      const provider = ctx.providers.get((type.navigation.get(navName)!.storage as { provider: string }).provider)!;
+      for (const ref of refs) await provider.addReference!(ctx, tx, entity, referencedId(ref));
+    }
+    for (const b of ctx.behaviours.for(type)) await b.afterWrite?.(ctx, tx, entity);
+    const body = { "@odata.context": `${this.contextUrl(ctx, req, false)}/$entity`, ...ctx.serializer.entity(pos.type, entity) };
+    return { status: 201, body, headers: { location: `${ctx.serviceRoot}${req.relativeUrl.split("?")[0]}/${entity.id}` } };
+  }
+
+  private async update(ctx: GraphContext, tx: SqlExecutor, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>): Promise<GraphResponse> {
+    const before = pos.entity;
+    const existingType = ctx.model.entityType(before.type);
+    const { values } = ctx.validator.entity(this.declaredType(req, pos), req.body, "update", existingType);
+    const doc: Record<string, unknown> = { ...before.doc, ...values };
+    if (existingType.properties.has("lastModifiedDateTime")) doc.lastModifiedDateTime = ctx.clock.now().toISOString();
+    const after: StoredEntity = { ...before, doc };
+    for (const b of ctx.behaviours.for(existingType)) await b.validate?.(ctx, tx, after, before);
+    await ctx.entities.replace(tx, pos.table!, ctx.tenantId, after);
+    for (const b of ctx.behaviours.for(existingType)) await b.afterWrite?.(ctx, tx, after, before);
+    if (flavorOf(existingType) === "directory") return { status: 204 };
+    return { status: 200, body: { "@odata.context": this.contextUrl(ctx, req, true), ...ctx.serializer.entity(this.declaredType(req, pos), after) } };
+  }
+
+  private async delete(ctx: GraphContext, tx: SqlExecutor, pos: Extract<Position, { kind: "entity" }>): Promise<GraphResponse> {
+    await ctx.entities.delete(tx, pos.table!, ctx.tenantId, pos.entity);
+    for (const b of ctx.behaviours.for(ctx.model.entityType(pos.entity.type))) await b.afterDelete?.(ctx, tx, pos.entity);
+    return { status: 204 };
+  }
+
+  /** POST …/nav/$ref {"@odata.id"} adds a reference; DELETE …/nav/{id}/$ref removes one. */
+  private async changeReference(ctx: GraphContext, tx: SqlExecutor, req: GraphRequest): Promise<GraphResponse> {
+    const steps = req.resolved.steps.slice(0, -1);
+    const lastStep = steps.at(-1)!;
+    if (req.method === "POST" && lastStep.kind === "navigation") {
+      const pos = await this.walk(ctx, tx, steps);
+      if (pos.kind !== "collection" || !pos.provider?.addReference) throw this.noRoute(req);
+      const body = req.body as Record<string, unknown> | undefined;
+      const ref = body && typeof body === "object" ? body["@odata.id"] : undefined;
+      if (typeof ref !== "string") throw badRequest("The request body must be a JSON object with an '@odata.id' reference.");
+      await pos.provider.addReference(ctx, tx, pos.parent!, referencedId(ref));
+      return { status: 204 };
+    }
+    if (req.method === "DELETE" && lastStep.kind === "key") {
+      const pos = await this.walk(ctx, tx, steps);
+      if (pos.kind !== "entity" || !pos.viaProvider?.removeReference) throw this.noRoute(req);
+      await pos.viaProvider.removeReference(ctx, tx, pos.providerParent!, pos.entity.id);
+      return { status: 204 };
+    }
+    throw this.noRoute(req);
+  }
+}
+
+/** `https://graph.microsoft.com/v1.0/directoryObjects/{id}`, `…/users('{id}')` or a bare id → the id. */
+export function referencedId(ref: string): string {
+  const m = /(?:^|\/)(?:directoryObjects|users|groups|devices)(?:\/|\(')([^/'()?]+)(?:'\))?\/?$/.exec(ref.trim());
+  const id = m ? m[1] : /^[0-9a-f-]{36}$/i.test(ref.trim()) ? ref.trim() : undefined;
+  if (!id) throw badRequest(`Invalid object identifier '${ref}'.`);
+  return decodeURIComponent(id);
+}
+
+const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);

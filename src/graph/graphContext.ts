@@ -1,0 +1,83 @@
+// What a Graph handler gets: who is calling, for which tenant, and the services of the installation.
+
+import type { CompiledModel, EntityType } from "../odata/compiledModel.js";
+import type { EntitySerializer } from "../odata/serializer.js";
+import type { BodyValidator } from "../odata/bodyValidation.js";
+import type { Database, SqlExecutor } from "../store/database.js";
+import type { EntityStore, StoredEntity } from "../store/entityStore.js";
+import type { Clock } from "../time/clock.js";
+
+export interface Principal {
+  tenantId: string;
+  appId: string;
+  objectId: string;
+  kind: "application" | "delegated";
+  /** Roles of an application token, or scopes of a delegated one. */
+  permissions: ReadonlySet<string>;
+  upn?: string;
+}
+
+export interface GraphServices {
+  db: Database;
+  model: CompiledModel;
+  entities: EntityStore;
+  serializer: EntitySerializer;
+  validator: BodyValidator;
+  clock: Clock;
+  behaviours: EntityBehaviours;
+  providers: Map<string, NavigationProvider>;
+  maxPageSize: number;
+}
+
+export interface GraphContext extends GraphServices {
+  principal: Principal;
+  tenantId: string;
+  /** e.g. `http://127.0.0.1:4680/beta` — the base of @odata.context and nextLink. */
+  serviceRoot: string;
+  requestHeaders: Record<string, string | string[] | undefined>;
+}
+
+/** Rules an entity type adds to generic CRUD, run inside the write's transaction. */
+export interface EntityBehaviour {
+  /** Before a create (before = undefined) or an update is stored; throw a GraphError to refuse. */
+  validate?(ctx: GraphContext, tx: SqlExecutor, draft: StoredEntity, before?: StoredEntity): Promise<void>;
+  afterWrite?(ctx: GraphContext, tx: SqlExecutor, after: StoredEntity, before?: StoredEntity): Promise<void>;
+  afterDelete?(ctx: GraphContext, tx: SqlExecutor, deleted: StoredEntity): Promise<void>;
+}
+
+export class EntityBehaviours {
+  private readonly byType = new Map<string, EntityBehaviour>();
+
+  register(typeName: string, behaviour: EntityBehaviour) {
+    this.byType.set(typeName, behaviour);
+  }
+
+  /** Behaviours of the type and its ancestors, most derived first. */
+  for(type: EntityType): EntityBehaviour[] {
+    const out: EntityBehaviour[] = [];
+    for (let t: EntityType | undefined = type; t; t = t.base) {
+      const b = this.byType.get(t.name);
+      if (b) out.push(b);
+    }
+    return out;
+  }
+}
+
+export interface ProvidedEntity {
+  entity: StoredEntity;
+  type: EntityType;
+}
+
+export interface ProviderPage {
+  items: ProvidedEntity[];
+  count?: number;
+  hasMore: boolean;
+}
+
+/** Resolves a navigation that is not a contained table: group members, a device's profile, … */
+export interface NavigationProvider {
+  list(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, page: { top: number; offset: number; count: boolean }): Promise<ProviderPage>;
+  get(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, id: string): Promise<ProvidedEntity | undefined>;
+  addReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;
+  removeReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;
+}

@@ -1,0 +1,146 @@
+// The Entra directory subset that assignments point at: users, groups (static and dynamic) and devices.
+
+import type { ModelDecl } from "../../odata/model.js";
+import { anyOf, areaPermissions } from "./permissions.js";
+
+type Part = Pick<ModelDecl, "entityTypes" | "complexTypes" | "enumTypes" | "entitySets" | "operations">;
+
+const text = { type: "Edm.String" } as const;
+const filterableText = { type: "Edm.String", filterable: true, sortable: true } as const;
+const createdAt = { type: "Edm.DateTimeOffset", readOnly: true, filterable: true, sortable: true } as const;
+// Group.* and Directory.* also cover members (Graph's permission reference lists all three families).
+const groupMembers = {
+  read: anyOf(["GroupMember.Read.All", "GroupMember.ReadWrite.All", "Group.Read.All", "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"]),
+  write: anyOf(["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"]),
+};
+const memberOf = { read: groupMembers.read, write: anyOf([]) };
+
+export const directory: Part = {
+  enumTypes: [],
+  complexTypes: [
+    {
+      name: "passwordProfile",
+      properties: {
+        forceChangePasswordNextSignIn: { type: "Edm.Boolean" },
+        forceChangePasswordNextSignInWithMfa: { type: "Edm.Boolean" },
+        password: { type: "Edm.String" },
+      },
+    },
+    {
+      name: "alternativeSecurityId",
+      properties: { type: { type: "Edm.Int32" }, identityProvider: text, key: { type: "Edm.Binary" } },
+    },
+  ],
+  entityTypes: [
+    { name: "entity", abstract: true, properties: { id: { type: "Edm.String", readOnly: true, filterable: true, sortable: true } } },
+    {
+      name: "directoryObject",
+      baseType: "entity",
+      flavor: "directory",
+      properties: { deletedDateTime: { type: "Edm.DateTimeOffset", readOnly: true } },
+    },
+    {
+      name: "user",
+      baseType: "directoryObject",
+      flavor: "directory",
+      properties: {
+        accountEnabled: { type: "Edm.Boolean", required: true, filterable: true },
+        displayName: { ...filterableText, required: true, maxLength: 256 },
+        givenName: filterableText,
+        surname: filterableText,
+        userPrincipalName: { ...filterableText, required: true },
+        mailNickname: { ...filterableText, required: true, maxLength: 64 },
+        mail: filterableText,
+        otherMails: { type: "Edm.String", collection: true, filterable: true },
+        proxyAddresses: { type: "Edm.String", collection: true, filterable: true, readOnly: true },
+        jobTitle: filterableText,
+        department: filterableText,
+        companyName: filterableText,
+        employeeId: filterableText,
+        city: filterableText,
+        state: filterableText,
+        country: filterableText,
+        officeLocation: text,
+        usageLocation: filterableText,
+        userType: filterableText,
+        mobilePhone: text,
+        businessPhones: { type: "Edm.String", collection: true },
+        preferredLanguage: text,
+        createdDateTime: createdAt,
+        passwordProfile: { type: "passwordProfile", writeOnly: true, required: true },
+      },
+      navigation: {
+        memberOf: { target: "directoryObject", collection: true, storage: { kind: "provider", provider: "memberOf" }, permissions: memberOf },
+      },
+    },
+    {
+      name: "group",
+      baseType: "directoryObject",
+      flavor: "directory",
+      properties: {
+        displayName: { ...filterableText, required: true, maxLength: 256 },
+        description: { ...filterableText, maxLength: 1024 },
+        mailEnabled: { type: "Edm.Boolean", required: true, filterable: true },
+        mailNickname: { ...filterableText, required: true, maxLength: 64 },
+        mail: { ...filterableText, readOnly: true },
+        securityEnabled: { type: "Edm.Boolean", required: true, filterable: true },
+        groupTypes: { type: "Edm.String", collection: true, filterable: true, default: [] },
+        membershipRule: { ...text, maxLength: 3072 },
+        membershipRuleProcessingState: { ...filterableText },
+        isAssignableToRole: { type: "Edm.Boolean", filterable: true },
+        visibility: text,
+        createdDateTime: createdAt,
+        renewedDateTime: { type: "Edm.DateTimeOffset", readOnly: true },
+      },
+      navigation: {
+        members: {
+          target: "directoryObject",
+          collection: true,
+          storage: { kind: "provider", provider: "groupMembers" },
+          references: true,
+          permissions: groupMembers,
+        },
+        memberOf: { target: "directoryObject", collection: true, storage: { kind: "provider", provider: "memberOf" }, permissions: memberOf },
+      },
+    },
+    {
+      name: "device",
+      baseType: "directoryObject",
+      flavor: "directory",
+      properties: {
+        accountEnabled: { type: "Edm.Boolean", required: true, filterable: true },
+        alternativeSecurityIds: { type: "alternativeSecurityId", collection: true, required: true },
+        deviceId: { type: "Edm.String", required: true, filterable: true, sortable: true },
+        displayName: { ...filterableText, required: true, maxLength: 256 },
+        operatingSystem: { ...filterableText, required: true },
+        operatingSystemVersion: { ...filterableText, required: true },
+        devicePhysicalIds: { type: "Edm.String", collection: true, filterable: true, default: [] },
+        manufacturer: filterableText,
+        model: filterableText,
+        trustType: filterableText,
+        profileType: filterableText,
+        deviceOwnership: filterableText,
+        deviceCategory: filterableText,
+        enrollmentProfileName: filterableText,
+        enrollmentType: filterableText,
+        managementType: filterableText,
+        isManaged: { type: "Edm.Boolean", filterable: true },
+        isCompliant: { type: "Edm.Boolean", filterable: true },
+        isRooted: { type: "Edm.Boolean" },
+        systemLabels: { type: "Edm.String", collection: true, filterable: true },
+        approximateLastSignInDateTime: { type: "Edm.DateTimeOffset", filterable: true, sortable: true },
+        registrationDateTime: { type: "Edm.DateTimeOffset", readOnly: true, filterable: true, sortable: true },
+        createdDateTime: createdAt,
+      },
+      navigation: {
+        memberOf: { target: "directoryObject", collection: true, storage: { kind: "provider", provider: "memberOf" }, permissions: memberOf },
+      },
+    },
+  ],
+  entitySets: [
+    { name: "users", entityType: "user", permissions: areaPermissions("User", true), search: ["displayName", "userPrincipalName", "mail", "givenName", "surname", "mailNickname"] },
+    { name: "groups", entityType: "group", permissions: areaPermissions("Group", true), search: ["displayName", "description", "mail", "mailNickname"] },
+    { name: "devices", entityType: "device", permissions: areaPermissions("Device", true), search: ["displayName"] },
+  ],
+  operations: [],
+};

@@ -1,0 +1,24 @@
+// The Graph model Allot serves, assembled from one part per area. Later areas (Autopilot, device configurations,
+// managed devices) add a part here; nothing else needs to learn about them to route, validate or describe them.
+
+import { CompiledModel } from "../../odata/compiledModel.js";
+import type { ModelDecl } from "../../odata/model.js";
+import { directory } from "./directory.js";
+
+const parts = [directory];
+
+export const graphModelDecl: ModelDecl = {
+  namespace: "microsoft.graph",
+  entityTypes: [
+    ...parts.flatMap((p) => p.entityTypes),
+    // The deviceManagement singleton: the Intune areas hang their collections off it.
+    { name: "deviceManagement", baseType: "entity", flavor: "intune", properties: {} },
+  ],
+  complexTypes: parts.flatMap((p) => p.complexTypes),
+  enumTypes: parts.flatMap((p) => p.enumTypes),
+  entitySets: parts.flatMap((p) => p.entitySets),
+  singletons: [{ name: "deviceManagement", type: "deviceManagement" }],
+  operations: parts.flatMap((p) => p.operations),
+};
+
+export const graphModel = new CompiledModel(graphModelDecl);

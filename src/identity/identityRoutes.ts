@@ -1,0 +1,80 @@
+// Allot as an Entra-compatible token issuer: per-tenant OpenID discovery, JWKS and the v2 token endpoint.
+
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { IdentityStore, TenantRecord } from "../store/identityStore.js";
+import { secretMatches } from "../store/identityStore.js";
+import type { Clock } from "../time/clock.js";
+import { issueAccessToken } from "./accessTokens.js";
+import { MMD_AUDIENCE } from "./authenticate.js";
+import { applicationNotFound, invalidClientSecret, parseTokenRequest, tenantNotFound, unsupportedGrantType, type EntraError } from "./entraErrors.js";
+import { openidConfiguration, tokenIssuer } from "./openidConfiguration.js";
+import { currentSigningKey, publishedKeys } from "./signingKeys.js";
+import { baseUrlOf } from "../graph/graphRoutes.js";
+
+export const TOKEN_LIFETIME_SECONDS = 3599;
+
+/** Application permissions belong to one API: MMD's to the MMD audience, every other to Graph. */
+export const rolesForAudience = (roles: string[], audience: string) =>
+  roles.filter((r) => (audience === MMD_AUDIENCE) === r.startsWith("MmdSupport."));
+
+async function findTenant(identity: IdentityStore, tenant: string): Promise<TenantRecord | undefined> {
+  const byId = await identity.getTenant(tenant);
+  if (byId) return byId;
+  return (await identity.listTenants()).find((t) => t.domain.toLowerCase() === tenant.toLowerCase());
+}
+
+function formOf(request: FastifyRequest): Record<string, string> {
+  const raw = request.body as Buffer | undefined;
+  const form = Object.fromEntries(new URLSearchParams(raw ? raw.toString("utf8") : ""));
+  const basic = /^Basic\s+(\S+)$/i.exec(String(request.headers.authorization ?? ""));
+  if (basic) {
+    const [id, secret] = Buffer.from(basic[1], "base64").toString("utf8").split(":");
+    form.client_id ??= decodeURIComponent(id ?? "");
+    form.client_secret ??= decodeURIComponent(secret ?? "");
+  }
+  return form;
+}
+
+export function registerIdentityRoutes(app: FastifyInstance, deps: { identity: IdentityStore; clock: Clock; readonly issuerBase: string }) {
+  const { identity, clock } = deps;
+  const sendEntraError = (reply: FastifyReply, e: EntraError) => reply.code(e.status).type("application/json; charset=utf-8").send(e.body);
+
+  app.get("/:tenant/v2.0/.well-known/openid-configuration", async (request, reply) => {
+    const { tenant } = request.params as { tenant: string };
+    const t = await findTenant(identity, tenant);
+    if (!t && !["common", "organizations"].includes(tenant)) return sendEntraError(reply, tenantNotFound(tenant, { correlationId: request.id }));
+    const doc = openidConfiguration(baseUrlOf(request), t?.id ?? tenant);
+    // One issuer per installation, whatever host the client used: tokens verify the same over http and https.
+    return { ...doc, issuer: tokenIssuer(deps.issuerBase, t?.id ?? tenant) };
+  });
+
+  app.get("/:tenant/discovery/v2.0/keys", async () => publishedKeys(await identity.listSigningKeys()));
+
+  app.post("/:tenant/oauth2/v2.0/token", async (request, reply) => {
+    const { tenant } = request.params as { tenant: string };
+    const context = { correlationId: request.id, traceId: randomUUID(), now: clock.now() };
+    const t = await findTenant(identity, tenant);
+    if (!t) return sendEntraError(reply, tenantNotFound(tenant, context));
+    const parsed = parseTokenRequest(formOf(request), context);
+    if (!parsed.ok) return sendEntraError(reply, parsed.error);
+    const req = parsed.request;
+    const app_ = await identity.getApp(t.id, req.clientId);
+    if (!app_) return sendEntraError(reply, applicationNotFound(req.clientId, tenant, context));
+    if (req.grantType !== "client_credentials") return sendEntraError(reply, unsupportedGrantType(req.grantType, context));
+    if (!app_.secrets.some((s) => secretMatches(s, req.clientSecret))) return sendEntraError(reply, invalidClientSecret(req.clientId, context));
+    const key = currentSigningKey(await identity.listSigningKeys())!;
+    const issued = await issueAccessToken(key, {
+      issuer: tokenIssuer(deps.issuerBase, t.id),
+      audience: req.audience,
+      tenantId: t.id,
+      appId: app_.appId,
+      objectId: app_.objectId,
+      roles: rolesForAudience(app_.roles, req.audience),
+      lifetimeSeconds: TOKEN_LIFETIME_SECONDS,
+      now: clock.now(),
+    });
+    reply.header("cache-control", "no-store, no-cache");
+    return { token_type: "Bearer", expires_in: issued.expiresIn, ext_expires_in: issued.expiresIn, access_token: issued.token };
+  });
+}

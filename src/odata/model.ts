@@ -1,0 +1,120 @@
+// The vocabulary for declaring an OData model once. Everything protocol-shaped (URL resolution, body validation,
+// $select/$expand, @odata.context, @odata.type, $metadata, storage columns) is derived from a Model built from
+// these declarations; see src/graph/model/ for the Graph model itself.
+
+export type EdmPrimitive =
+  | "Edm.String"
+  | "Edm.Boolean"
+  | "Edm.Int32"
+  | "Edm.Int64"
+  | "Edm.Double"
+  | "Edm.DateTimeOffset"
+  | "Edm.Guid"
+  | "Edm.Binary";
+
+export interface PropertyDecl {
+  /** An Edm primitive, or the unqualified name of a complex or enum type of the model. */
+  type: string;
+  collection?: boolean;
+  nullable?: boolean;
+  /** Server-set: ignored in request bodies (spec §4.10 [I]: ignore silently). */
+  readOnly?: boolean;
+  /** Accepted in request bodies but never returned (passwords, secrets). */
+  writeOnly?: boolean;
+  /** Must be present on create. */
+  required?: boolean;
+  /** May appear in $filter. Filterable primitives become indexed columns of the entity's table. */
+  filterable?: boolean;
+  /** May appear in $orderby. */
+  sortable?: boolean;
+  maxLength?: number;
+  /** Set on create when the body leaves the property out. */
+  default?: unknown;
+}
+
+/** Permission names per kind of principal; a principal needs any one of the listed names. */
+export interface PermissionDecl {
+  application: string[];
+  delegated: string[];
+}
+
+export interface OperationPermissions {
+  read: PermissionDecl;
+  write: PermissionDecl;
+}
+
+export interface NavigationDecl {
+  /** Unqualified entity type name. */
+  target: string;
+  collection: boolean;
+  /**
+   * `contained`: the target rows live in a table of their own, linked to the parent by parent_id.
+   * `provider`: a named provider of the graph layer resolves it (group members, a device's profile …).
+   */
+  storage: { kind: "contained" } | { kind: "provider"; provider: string };
+  /** Supports $ref (add/remove references) — only provider navigations. */
+  references?: boolean;
+  permissions?: OperationPermissions;
+}
+
+export interface StructuredTypeDecl {
+  name: string;
+  baseType?: string;
+  abstract?: boolean;
+  properties?: Record<string, PropertyDecl>;
+}
+
+export interface EntityTypeDecl extends StructuredTypeDecl {
+  navigation?: Record<string, NavigationDecl>;
+  /**
+   * Directory objects and Intune entities follow different conventions: the 404 code and message, and PATCH
+   * answering 204 (directory) or 200 with the entity (Intune, spec §4.10).
+   */
+  flavor?: "directory" | "intune";
+}
+
+export type ComplexTypeDecl = StructuredTypeDecl;
+
+export interface EnumTypeDecl {
+  name: string;
+  members: string[];
+}
+
+export interface OperationParameterDecl extends PropertyDecl {}
+
+export interface BoundOperationDecl {
+  name: string;
+  kind: "action" | "function";
+  /** Unqualified entity type the operation is bound to, and whether to its collection. */
+  bindingType: string;
+  bindingCollection: boolean;
+  parameters?: Record<string, OperationParameterDecl>;
+  /** Return type: undefined = void (204). */
+  returns?: { type: string; collection: boolean };
+  /** The handler name the graph layer registers. */
+  handler: string;
+  permissions: PermissionDecl;
+}
+
+export interface EntitySetDecl {
+  name: string;
+  entityType: string;
+  permissions: OperationPermissions;
+  /** Properties `$search="property:value"` may name (directory objects, with ConsistencyLevel: eventual). */
+  search?: string[];
+}
+
+export interface SingletonDecl {
+  name: string;
+  type: string;
+}
+
+export interface ModelDecl {
+  namespace: string;
+  entityTypes: EntityTypeDecl[];
+  complexTypes: ComplexTypeDecl[];
+  enumTypes: EnumTypeDecl[];
+  entitySets: EntitySetDecl[];
+  singletons: SingletonDecl[];
+  operations: BoundOperationDecl[];
+}

@@ -1,0 +1,24 @@
+// The one storage interface. Both backends (SQLite, PostgreSQL) implement it completely; everything above it
+// (repositories, migrations) builds its SQL through the backend's dialect and never tests which backend it is.
+
+import type { SqlDialect } from "./sqlDialect.js";
+
+export type Row = Record<string, unknown>;
+
+/** Runs statements; inside a transaction, on that transaction's connection. */
+export interface SqlExecutor {
+  readonly dialect: SqlDialect;
+  all<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  run(sql: string, params?: unknown[]): Promise<{ changes: number }>;
+}
+
+export interface Database extends SqlExecutor {
+  readonly kind: "sqlite" | "postgres";
+  /** A human description for logs and /_allot/health (file path, in-memory, database URL without password). */
+  readonly description: string;
+  /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Executes a multi-statement DDL script (migrations). */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}

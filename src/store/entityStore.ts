@@ -1,0 +1,188 @@
+// Generic persistence of Graph entities: one row per entity, its JSON document plus the indexed columns the
+// model derives. Every statement is scoped by tenant_id; there is no method that can cross tenants.
+
+import type { CompiledModel, EntityType, StorageColumn, StorageTable } from "../odata/compiledModel.js";
+import type { Row, SqlExecutor } from "./database.js";
+
+export type EntityDocument = Record<string, unknown>;
+
+export interface StoredEntity {
+  id: string;
+  /** Unqualified entity type name of the row (a derived type of the table's declared type). */
+  type: string;
+  parentId?: string;
+  seq: number;
+  doc: EntityDocument;
+}
+
+export interface OrderTerm {
+  sql: string;
+  descending: boolean;
+}
+
+export interface ListQuery {
+  tenantId: string;
+  parentId?: string;
+  /** Restrict to these entity types (a type-cast segment: the type and its descendants). */
+  types?: string[];
+  /** Adds a WHERE fragment; receives the params array so far and pushes its own values. */
+  where?: (params: unknown[]) => string;
+  orderBy: OrderTerm[];
+  top: number;
+  skip: number;
+  /** Keyset continuation in insertion order (only when orderBy is empty). */
+  afterSeq?: number;
+  count: boolean;
+}
+
+export interface ListResult {
+  rows: StoredEntity[];
+  count?: number;
+}
+
+/** Canonical form of date-time values in the store: text comparison then orders correctly. */
+export const canonicalDateTime = (value: string) => new Date(value).toISOString();
+
+export class EntityStore {
+  constructor(readonly model: CompiledModel) {}
+
+  private columnValue(x: SqlExecutor, c: StorageColumn, doc: EntityDocument): unknown {
+    const v = doc[c.property];
+    if (v === undefined || v === null) return null;
+    if (c.type === "Edm.Boolean") return x.dialect.bindBoolean(Boolean(v));
+    if (c.type === "Edm.DateTimeOffset" && typeof v === "string") return canonicalDateTime(v);
+    if (typeof v === "object") return JSON.stringify(v);
+    return v;
+  }
+
+  private decode(x: SqlExecutor, row: Row): StoredEntity {
+    const raw = row.doc;
+    return {
+      id: row.id as string,
+      type: row.odata_type as string,
+      parentId: (row.parent_id as string | undefined) ?? undefined,
+      seq: Number(row.seq),
+      doc: typeof raw === "string" ? (JSON.parse(raw) as EntityDocument) : (raw as EntityDocument),
+    };
+  }
+
+  private encodeDoc(x: SqlExecutor, doc: EntityDocument) {
+    return JSON.stringify(doc);
+  }
+
+  async insert(x: SqlExecutor, table: StorageTable, tenantId: string, e: Omit<StoredEntity, "seq">): Promise<void> {
+    const names = ["tenant_id", "id", ...(table.parented ? ["parent_id"] : []), "odata_type", "doc", ...table.columns.map((c) => c.column)];
+    const values = [
+      tenantId,
+      e.id,
+      ...(table.parented ? [e.parentId] : []),
+      e.type,
+      this.encodeDoc(x, e.doc),
+      ...table.columns.map((c) => this.columnValue(x, c, e.doc)),
+    ];
+    const placeholders = values.map((_, i) => x.dialect.param(i + 1));
+    await x.run(`INSERT INTO ${table.name} (${names.join(", ")}) VALUES (${placeholders.join(", ")})`, values);
+  }
+
+  async get(x: SqlExecutor, table: StorageTable, tenantId: string, id: string, parentId?: string): Promise<StoredEntity | undefined> {
+    const p = x.dialect.param.bind(x.dialect);
+    const params: unknown[] = [tenantId, id];
+    let sql = `SELECT * FROM ${table.name} WHERE tenant_id = ${p(1)} AND id = ${p(2)}`;
+    if (table.parented && parentId !== undefined) {
+      params.push(parentId);
+      sql += ` AND parent_id = ${p(3)}`;
+    }
+    const rows = await x.all(sql, params);
+    return rows[0] ? this.decode(x, rows[0]) : undefined;
+  }
+
+  /** Fetches several entities by id in one statement; missing ids are absent from the map. */
+  async getMany(x: SqlExecutor, table: StorageTable, tenantId: string, ids: string[]): Promise<Map<string, StoredEntity>> {
+    const found = new Map<string, StoredEntity>();
+    if (ids.length === 0) return found;
+    const params: unknown[] = [tenantId, ...ids];
+    const list = ids.map((_, i) => x.dialect.param(i + 2)).join(", ");
+    for (const row of await x.all(`SELECT * FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND id IN (${list})`, params)) {
+      const e = this.decode(x, row);
+      found.set(e.id, e);
+    }
+    return found;
+  }
+
+  async replace(x: SqlExecutor, table: StorageTable, tenantId: string, e: Omit<StoredEntity, "seq" | "parentId">): Promise<void> {
+    const sets = ["odata_type", "doc", ...table.columns.map((c) => c.column)];
+    const values: unknown[] = [e.type, this.encodeDoc(x, e.doc), ...table.columns.map((c) => this.columnValue(x, c, e.doc))];
+    const assignments = sets.map((s, i) => `${s} = ${x.dialect.param(i + 1)}`).join(", ");
+    values.push(tenantId, e.id);
+    await x.run(
+      `UPDATE ${table.name} SET ${assignments} WHERE tenant_id = ${x.dialect.param(values.length - 1)} AND id = ${x.dialect.param(values.length)}`,
+      values,
+    );
+  }
+
+  /** Deletes an entity and, recursively, everything contained in it. */
+  async delete(x: SqlExecutor, table: StorageTable, tenantId: string, entity: StoredEntity): Promise<void> {
+    await this.deleteContained(x, tenantId, this.model.entityType(entity.type), [entity.id]);
+    await x.run(`DELETE FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND id = ${x.dialect.param(2)}`, [tenantId, entity.id]);
+  }
+
+  private async deleteContained(x: SqlExecutor, tenantId: string, type: EntityType, parentIds: string[]): Promise<void> {
+    if (parentIds.length === 0) return;
+    const navs = new Map<string, { table: StorageTable; target: EntityType }>();
+    const visit = (t: EntityType) => {
+      for (const nav of t.navigation.values()) {
+        if (nav.table?.parented) navs.set(nav.table.name, { table: nav.table, target: this.model.entityType(nav.target) });
+      }
+      t.derived.forEach(visit);
+    };
+    visit(type);
+    for (const { table, target } of navs.values()) {
+      const list = parentIds.map((_, i) => x.dialect.param(i + 2)).join(", ");
+      const params = [tenantId, ...parentIds];
+      const children = await x.all<{ id: string }>(`SELECT id FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND parent_id IN (${list})`, params);
+      await this.deleteContained(x, tenantId, target, children.map((c) => c.id));
+      await x.run(`DELETE FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND parent_id IN (${list})`, params);
+    }
+  }
+
+  async list(x: SqlExecutor, table: StorageTable, q: ListQuery): Promise<ListResult> {
+    const params: unknown[] = [q.tenantId];
+    const p = () => x.dialect.param(params.length);
+    const conditions = [`tenant_id = ${x.dialect.param(1)}`];
+    if (table.parented) {
+      params.push(q.parentId);
+      conditions.push(`parent_id = ${p()}`);
+    }
+    if (q.types) {
+      const marks = q.types.map((t) => {
+        params.push(t);
+        return p();
+      });
+      conditions.push(`odata_type IN (${marks.join(", ")})`);
+    }
+    if (q.where) conditions.push(`(${q.where(params)})`);
+    const where = conditions.join(" AND ");
+    let count: number | undefined;
+    if (q.count) {
+      const [row] = await x.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table.name} WHERE ${where}`, params);
+      count = Number(row.n);
+    }
+    if (q.top === 0) return { rows: [], count };
+    const pageParams = [...params];
+    let pageWhere = where;
+    if (q.afterSeq !== undefined) {
+      pageParams.push(q.afterSeq);
+      pageWhere += ` AND seq > ${x.dialect.param(pageParams.length)}`;
+    }
+    const order = [...q.orderBy.map((o) => `${o.sql} ${o.descending ? "DESC" : "ASC"}`), "seq ASC"].join(", ");
+    pageParams.push(q.top, q.skip);
+    const sql = `SELECT * FROM ${table.name} WHERE ${pageWhere} ORDER BY ${order} LIMIT ${x.dialect.param(pageParams.length - 1)} OFFSET ${x.dialect.param(pageParams.length)}`;
+    const rows = (await x.all(sql, pageParams)).map((r) => this.decode(x, r));
+    return { rows, count };
+  }
+
+  async count(x: SqlExecutor, table: StorageTable, tenantId: string): Promise<number> {
+    const [row] = await x.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)}`, [tenantId]);
+    return Number(row.n);
+  }
+}

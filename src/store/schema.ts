@@ -1,0 +1,126 @@
+// Start-up migration. The fixed tables are versioned migrations; the entity tables are derived from the model
+// and reconciled additively on every start (a new filterable property becomes a new column and index).
+
+import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
+import type { Database } from "./database.js";
+
+export const SCHEMA_VERSION = 1;
+
+interface Ddl {
+  json: string;
+  seqColumn: string;
+  columnType(c: StorageColumn): string;
+  indexExpression(c: StorageColumn): string;
+  existingColumns(db: Database, table: string): Promise<string[]>;
+}
+
+const sqliteDdl: Ddl = {
+  json: "TEXT",
+  seqColumn: "seq INTEGER PRIMARY KEY AUTOINCREMENT",
+  columnType: (c) =>
+    c.type === "Edm.Boolean" || c.type === "Edm.Int32" || c.type === "Edm.Int64"
+      ? "INTEGER"
+      : c.type === "Edm.Double"
+        ? "REAL"
+        : "TEXT COLLATE NOCASE",
+  indexExpression: (c) => c.column,
+  existingColumns: async (db, table) => (await db.all<{ name: string }>(`PRAGMA table_info(${table})`)).map((r) => r.name),
+};
+
+const isText = (c: StorageColumn) => !["Edm.Boolean", "Edm.Int32", "Edm.Int64", "Edm.Double"].includes(c.type);
+
+const postgresDdl: Ddl = {
+  json: "JSONB",
+  seqColumn: "seq BIGSERIAL",
+  columnType: (c) =>
+    c.type === "Edm.Boolean"
+      ? "BOOLEAN"
+      : c.type === "Edm.Int32" || c.type === "Edm.Int64"
+        ? "BIGINT"
+        : c.type === "Edm.Double"
+          ? "DOUBLE PRECISION"
+          : "TEXT",
+  indexExpression: (c) => (isText(c) ? `lower(${c.column})` : c.column),
+  existingColumns: async (db, table) =>
+    (
+      await db.all<{ column_name: string }>(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+        [table],
+      )
+    ).map((r) => r.column_name),
+};
+
+const ddlFor = (db: Database) => (db.kind === "sqlite" ? sqliteDdl : postgresDdl);
+
+/** The fixed tables, one entry per schema version. */
+function fixedMigrations(ddl: Ddl): string[] {
+  const seqKeyed = (name: string, columns: string, key: string) =>
+    ddl === sqliteDdl
+      ? `CREATE TABLE IF NOT EXISTS ${name} (${ddl.seqColumn}, ${columns}, UNIQUE (${key}))`
+      : `CREATE TABLE IF NOT EXISTS ${name} (${ddl.seqColumn}, ${columns}, PRIMARY KEY (${key}))`;
+  return [
+    [
+      "CREATE TABLE IF NOT EXISTS allot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+      `CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, doc ${ddl.json} NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS app_registrations (tenant_id TEXT NOT NULL, app_id TEXT NOT NULL, doc ${ddl.json} NOT NULL, PRIMARY KEY (tenant_id, app_id))`,
+      `CREATE TABLE IF NOT EXISTS signing_keys (kid TEXT PRIMARY KEY, created_at TEXT NOT NULL, doc ${ddl.json} NOT NULL)`,
+      seqKeyed(
+        "group_members",
+        "tenant_id TEXT NOT NULL, group_id TEXT NOT NULL, member_id TEXT NOT NULL, member_type TEXT NOT NULL, dynamic INTEGER NOT NULL",
+        "tenant_id, group_id, member_id",
+      ),
+      "CREATE INDEX IF NOT EXISTS group_members_by_member ON group_members (tenant_id, member_id)",
+      "CREATE INDEX IF NOT EXISTS group_members_by_group_seq ON group_members (tenant_id, group_id, seq)",
+    ].join(";\n"),
+  ];
+}
+
+function entityTableStatements(ddl: Ddl, t: StorageTable): string[] {
+  const columns = [
+    "tenant_id TEXT NOT NULL",
+    "id TEXT NOT NULL",
+    ...(t.parented ? ["parent_id TEXT NOT NULL"] : []),
+    "odata_type TEXT NOT NULL",
+    `doc ${ddl.json} NOT NULL`,
+    ...t.columns.map((c) => `${c.column} ${ddl.columnType(c)}`),
+  ];
+  const key = "tenant_id, id";
+  const create =
+    ddl === sqliteDdl
+      ? `CREATE TABLE IF NOT EXISTS ${t.name} (${ddl.seqColumn}, ${columns.join(", ")}, UNIQUE (${key}))`
+      : `CREATE TABLE IF NOT EXISTS ${t.name} (${ddl.seqColumn}, ${columns.join(", ")}, PRIMARY KEY (${key}))`;
+  const scope = t.parented ? "tenant_id, parent_id" : "tenant_id";
+  return [
+    create,
+    `CREATE INDEX IF NOT EXISTS ${t.name}__seq ON ${t.name} (${scope}, seq)`,
+    ...t.columns.map(
+      (c) => `CREATE INDEX IF NOT EXISTS ${t.name}__${c.column} ON ${t.name} (${scope}, ${ddl.indexExpression(c)})`,
+    ),
+  ];
+}
+
+export async function migrate(db: Database, model: CompiledModel): Promise<void> {
+  const ddl = ddlFor(db);
+  await db.exec("CREATE TABLE IF NOT EXISTS allot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  const current = Number((await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'"))[0]?.value ?? 0);
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`the store has schema version ${current}, newer than this Allot (${SCHEMA_VERSION}); upgrade Allot`);
+  }
+  const migrations = fixedMigrations(ddl);
+  for (let v = current; v < SCHEMA_VERSION; v++) await db.exec(migrations[v]);
+  for (const table of model.tables) {
+    const [create, ...indexes] = entityTableStatements(ddl, table);
+    await db.exec(create);
+    const existing = new Set(await ddl.existingColumns(db, table.name));
+    for (const c of table.columns) {
+      if (!existing.has(c.column)) await db.exec(`ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnType(c)}`);
+    }
+    await db.exec(indexes.join(";\n"));
+  }
+  const upsert = `INSERT INTO allot_meta (key, value) VALUES ('schema_version', ${db.dialect.param(1)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+
+  await db.run(upsert, [String(SCHEMA_VERSION)]);
+}
+
+/** Every table that holds per-tenant rows, for a tenant reset. */
+export const tenantTables = (model: CompiledModel) => [...model.tables.map((t) => t.name), "group_members"];

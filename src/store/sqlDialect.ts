@@ -1,0 +1,46 @@
+// What differs between the two SQL backends when a statement is built from the model or a $filter.
+// Statement builders ask the dialect; they never test the backend's name themselves.
+
+export type ComparisonOperator = "=" | "<>" | ">" | ">=" | "<" | "<=";
+
+export interface SqlDialect {
+  readonly name: "sqlite" | "postgres";
+  /** Placeholder for the n-th bound parameter, 1-based: `?` for SQLite, `$n` for PostgreSQL. */
+  param(n: number): string;
+  /**
+   * Case-insensitive comparison of a string column with a bound string parameter. String columns are
+   * case-insensitive throughout Allot (SQLite declares them COLLATE NOCASE, PostgreSQL compares lower()).
+   */
+  compareText(columnSql: string, op: ComparisonOperator, paramSql: string): string;
+  /** Case-insensitive LIKE; the pattern parameter uses `\` as its escape character. */
+  likeText(columnSql: string, patternParamSql: string): string;
+  /** The value to bind for a boolean (SQLite has no boolean type). */
+  bindBoolean(value: boolean): unknown;
+  /** SQL for "the JSON array at `$.name` in the document column contains an element satisfying `predicate`",
+   *  where `predicate` refers to the element through `elementSql`. */
+  jsonArrayAny(documentColumnSql: string, propertyName: string, predicate: (elementSql: string) => string): string;
+  /** Expression that sorts a text column case-insensitively. */
+  orderText(columnSql: string): string;
+}
+
+export const sqliteDialect: SqlDialect = {
+  name: "sqlite",
+  param: () => "?",
+  compareText: (c, op, p) => `${c} ${op} ${p}`,
+  likeText: (c, p) => `${c} LIKE ${p} ESCAPE '\\'`,
+  bindBoolean: (v) => (v ? 1 : 0),
+  jsonArrayAny: (doc, name, predicate) =>
+    `EXISTS (SELECT 1 FROM json_each(${doc}, '$.${name}') AS e WHERE ${predicate("e.value COLLATE NOCASE")})`,
+  orderText: (c) => c,
+};
+
+export const postgresDialect: SqlDialect = {
+  name: "postgres",
+  param: (n) => `$${n}`,
+  compareText: (c, op, p) => `lower(${c}) ${op} lower(${p})`,
+  likeText: (c, p) => `${c} ILIKE ${p} ESCAPE '\\'`,
+  bindBoolean: (v) => v,
+  jsonArrayAny: (doc, name, predicate) =>
+    `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${doc}->'${name}') AS e(v) WHERE ${predicate("e.v")})`,
+  orderText: (c) => `lower(${c})`,
+};

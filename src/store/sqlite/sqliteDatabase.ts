@@ -1,0 +1,107 @@
+// The embedded backend: better-sqlite3 in WAL mode, a file in the data directory or in memory.
+// better-sqlite3 is synchronous; transactions span awaits, so one lock keeps statements of other requests out
+// of an open transaction (they would otherwise run on the same connection and see uncommitted rows).
+
+import BetterSqlite3 from "better-sqlite3";
+import type { Database, Row, SqlExecutor } from "../database.js";
+import { sqliteDialect } from "../sqlDialect.js";
+
+class Lock {
+  private tail: Promise<void> = Promise.resolve();
+  async acquire(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    const previous = this.tail;
+    this.tail = previous.then(() => next);
+    await previous;
+    return release;
+  }
+}
+
+const bindable = (params: unknown[]) =>
+  params.map((p) => (typeof p === "boolean" ? (p ? 1 : 0) : p === undefined ? null : p));
+
+export class SqliteDatabase implements Database {
+  readonly kind = "sqlite";
+  readonly dialect = sqliteDialect;
+  private readonly db: BetterSqlite3.Database;
+  private readonly lock = new Lock();
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(readonly description: string, file: string) {
+    this.db = new BetterSqlite3(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+  }
+
+  private statement(sql: string) {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      if (this.statements.size > 2000) this.statements.clear();
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private direct: SqlExecutor = {
+    dialect: sqliteDialect,
+    all: async <T extends Row>(sql: string, params: unknown[] = []) => this.statement(sql).all(...bindable(params)) as T[],
+    run: async (sql: string, params: unknown[] = []) => ({ changes: this.statement(sql).run(...bindable(params)).changes }),
+  };
+
+  async all<T extends Row = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const release = await this.lock.acquire();
+    try {
+      return (await this.direct.all(sql, params)) as T[];
+    } finally {
+      release();
+    }
+  }
+
+  async run(sql: string, params: unknown[] = []) {
+    const release = await this.lock.acquire();
+    try {
+      return await this.direct.run(sql, params);
+    } finally {
+      release();
+    }
+  }
+
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const release = await this.lock.acquire();
+    try {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await work(this.direct);
+        this.db.exec("COMMIT");
+        return result;
+      } catch (e) {
+        this.db.exec("ROLLBACK");
+        throw e;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async exec(script: string) {
+    const release = await this.lock.acquire();
+    try {
+      this.db.exec(script);
+    } finally {
+      release();
+    }
+  }
+
+  async close() {
+    const release = await this.lock.acquire();
+    try {
+      if (this.db.open) this.db.close();
+    } finally {
+      release();
+    }
+  }
+}
