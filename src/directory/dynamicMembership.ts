@@ -96,10 +96,14 @@ export class DynamicMembership {
     return changes;
   }
 
-  /** Recomputes one group's dynamic members from its rule (or empties it when the rule is off or gone). */
+  /**
+   * Recomputes one group's dynamic members from its rule, or empties them when the group is no longer dynamic.
+   * A paused rule freezes the membership as it is, as Entra does.
+   */
   async reevaluateGroup(x: SqlExecutor, tenantId: string, group: StoredEntity): Promise<MembershipChange[]> {
     const changes: MembershipChange[] = [];
-    const ruleText = isDynamicGroup(group) && isProcessing(group) ? group.doc.membershipRule : undefined;
+    if (isDynamicGroup(group) && !isProcessing(group)) return changes;
+    const ruleText = isDynamicGroup(group) ? group.doc.membershipRule : undefined;
     const rule = typeof ruleText === "string" ? compileMembershipRule(ruleText) : undefined;
     const existing = new Map<string, string>();
     for (let offset = 0; ; offset += BATCH) {

@@ -121,7 +121,7 @@ export class EntityRequests {
   /** Graph's answer for a verb the path does not support (spec §4.1). */
   noRoute(req: GraphRequest): GraphError {
     return new GraphError(
-      405,
+      400,
       "No method match route template",
       `No OData route exists that match template ${req.resolved.template} with http verb ${req.method} for request ${req.relativeUrl.split("?")[0]}.`,
     );

@@ -91,13 +91,16 @@ for (const backend of await backendsToTest()) {
       assert.deepEqual(await memberIds(g.id), []);
     });
 
-    it("changing a rule recomputes the group; pausing it empties nothing new in", async () => {
+    it("changing a rule recomputes the group; a paused rule freezes the membership", async () => {
       const g = (await s.call("POST", "/groups", newGroup("Models", { groupTypes: ["DynamicMembership"], membershipRule: 'device.deviceModel -eq "Surface Pro 9"' }))).body;
       assert.deepEqual(await memberIds(g.id), ["a110c0de-0000-4000-8000-000000000202"]);
       await s.call("PATCH", `/groups/${g.id}`, { membershipRule: 'device.deviceModel -startsWith "Surface Laptop"' });
       assert.deepEqual(await memberIds(g.id), ["a110c0de-0000-4000-8000-000000000201", "a110c0de-0000-4000-8000-000000000203"]);
       await s.call("PATCH", `/groups/${g.id}`, { membershipRuleProcessingState: "Paused" });
-      assert.deepEqual(await memberIds(g.id), []);
+      const laptop = (await s.call("POST", "/devices", newDevice("LAPTOP-NEW", { model: "Surface Laptop 6" }))).body;
+      assert.deepEqual(await memberIds(g.id), ["a110c0de-0000-4000-8000-000000000201", "a110c0de-0000-4000-8000-000000000203"], "paused: no one joins");
+      await s.call("PATCH", `/groups/${g.id}`, { membershipRuleProcessingState: "On" });
+      assert.ok((await memberIds(g.id)).includes(laptop.id), "resumed: the group catches up");
     });
 
     it("dynamic user groups follow user properties", async () => {
