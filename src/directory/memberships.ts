@@ -47,18 +47,29 @@ export class Memberships {
     return row ? toRow(row) : undefined;
   }
 
-  async membersOf(x: SqlExecutor, tenantId: string, groupId: string, page: { top: number; offset: number }): Promise<MembershipRow[]> {
-    const p = (n: number) => x.dialect.param(n);
+  /** `WHERE` for one group's rows, optionally of some member types only. */
+  private groupScope(x: SqlExecutor, tenantId: string, groupId: string, memberTypes?: MemberType[]) {
+    const params: unknown[] = [tenantId, groupId];
+    let where = `tenant_id = ${x.dialect.param(1)} AND group_id = ${x.dialect.param(2)}`;
+    if (memberTypes) {
+      where += ` AND member_type IN (${memberTypes.map((t) => (params.push(t), x.dialect.param(params.length))).join(", ") || "NULL"})`;
+    }
+    return { where, params };
+  }
+
+  async membersOf(x: SqlExecutor, tenantId: string, groupId: string, page: { top: number; offset: number; memberTypes?: MemberType[] }): Promise<MembershipRow[]> {
+    const { where, params } = this.groupScope(x, tenantId, groupId, page.memberTypes);
+    params.push(page.top, page.offset);
     const rows = await x.all(
-      `SELECT * FROM group_members WHERE tenant_id = ${p(1)} AND group_id = ${p(2)} ORDER BY seq LIMIT ${p(3)} OFFSET ${p(4)}`,
-      [tenantId, groupId, page.top, page.offset],
+      `SELECT * FROM group_members WHERE ${where} ORDER BY seq LIMIT ${x.dialect.param(params.length - 1)} OFFSET ${x.dialect.param(params.length)}`,
+      params,
     );
     return rows.map(toRow);
   }
 
-  async countMembers(x: SqlExecutor, tenantId: string, groupId: string): Promise<number> {
-    const p = (n: number) => x.dialect.param(n);
-    const [row] = await x.all(`SELECT COUNT(*) AS n FROM group_members WHERE tenant_id = ${p(1)} AND group_id = ${p(2)}`, [tenantId, groupId]);
+  async countMembers(x: SqlExecutor, tenantId: string, groupId: string, memberTypes?: MemberType[]): Promise<number> {
+    const { where, params } = this.groupScope(x, tenantId, groupId, memberTypes);
+    const [row] = await x.all(`SELECT COUNT(*) AS n FROM group_members WHERE ${where}`, params);
     return Number(row.n);
   }
 

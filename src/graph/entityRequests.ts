@@ -182,7 +182,7 @@ export class EntityRequests {
   }
 
   private async count(ctx: GraphContext, pos: Extract<Position, { kind: "collection" }>): Promise<number> {
-    if (pos.provider) return (await pos.provider.list(ctx, ctx.db, pos.parent!, { top: 0, offset: 0, count: true })).count ?? 0;
+    if (pos.provider) return (await pos.provider.list(ctx, ctx.db, pos.parent!, { top: 0, offset: 0, count: true, types: pos.castTypes })).count ?? 0;
     const q = buildListQuery({
       model: ctx.model, dialect: ctx.db.dialect, table: pos.table!, type: pos.type, options: { orderBy: [], count: true, expand: [] },
       tenantId: ctx.tenantId, parentId: pos.parent?.id, castTypes: pos.castTypes, pageSize: 0,
@@ -222,7 +222,7 @@ export class EntityRequests {
         throw badRequest("$filter, $orderby and $search are not supported on this navigation.");
       }
       const offset = cursor?.offset ?? options.skip ?? 0;
-      const page = await pos.provider.list(ctx, ctx.db, pos.parent!, { top: pageSize, offset, count: options.count });
+      const page = await pos.provider.list(ctx, ctx.db, pos.parent!, { top: pageSize, offset, count: options.count, types: pos.castTypes });
       items = page.items;
       count = page.count;
       hasMore = page.hasMore;

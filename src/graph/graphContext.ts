@@ -74,9 +74,17 @@ export interface ProviderPage {
   hasMore: boolean;
 }
 
+export interface ProviderPageRequest {
+  top: number;
+  offset: number;
+  count: boolean;
+  /** A type-cast segment: only entities of these types (unqualified names). */
+  types?: string[];
+}
+
 /** Resolves a navigation that is not a contained table: group members, a device's profile, … */
 export interface NavigationProvider {
-  list(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, page: { top: number; offset: number; count: boolean }): Promise<ProviderPage>;
+  list(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, page: ProviderPageRequest): Promise<ProviderPage>;
   get(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, id: string): Promise<ProvidedEntity | undefined>;
   addReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;
   removeReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;

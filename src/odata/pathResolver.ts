@@ -74,7 +74,7 @@ export function keyValue(text: string): string {
 /** Function arguments `a='x',b=2` → { a: "x", b: "2" }. */
 export function functionArguments(text: string): Record<string, string> {
   const args: Record<string, string> = {};
-  const re = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^']|'')*'|[^,]*)\s*(?:,|$)/gy;
+  const re = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^']|'')*'|[^,']*)\s*(?:,|$)/gy;
   let m: RegExpExecArray | null;
   let consumed = 0;
   while (consumed < text.length && (m = re.exec(text))) {
@@ -157,7 +157,8 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
         state = { shape: "end", target: "operation", type: state.type, permissions: state.permissions };
         continue;
       }
-      if (seg.parens !== undefined) throw segmentNotFound(seg.raw);
+      // A namespace-qualified name that is no type or operation is an unknown segment, not a key.
+      if (seg.parens !== undefined || seg.name.startsWith(`${model.namespace}.`)) throw segmentNotFound(seg.raw);
       state = keyStep(seg.name, state.type, state.permissions);
       continue;
     }

@@ -8,6 +8,7 @@ import { EntityBehaviours, type GraphServices, type NavigationProvider } from ".
 import { registerGraphRoutes } from "../graph/graphRoutes.js";
 import { registerDirectoryBehaviours } from "../graph/directory/directoryBehaviours.js";
 import { groupMembersProvider, memberOfProvider } from "../graph/directory/membershipProviders.js";
+import { memberGroupActions } from "../graph/directory/memberGroupActions.js";
 import { Memberships } from "../directory/memberships.js";
 import { DynamicMembership } from "../directory/dynamicMembership.js";
 import { registerIdentityRoutes } from "../identity/identityRoutes.js";
@@ -104,7 +105,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     providers,
     maxPageSize: options.maxPageSize ?? 1000,
   };
-  const requests = new EntityRequests(new Map());
+  const requests = new EntityRequests(new Map(Object.entries(memberGroupActions(memberships))));
 
   const app = Fastify({
     logger: options.logger ?? false,

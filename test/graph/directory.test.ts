@@ -126,6 +126,34 @@ for (const backend of await backendsToTest()) {
       assert.deepEqual(await memberIds(dyn.id), []);
     });
 
+    it("a type-cast segment narrows members to one type: members/microsoft.graph.user", async () => {
+      const g = (await s.call("POST", "/groups", newGroup("Mixed"))).body;
+      await s.call("POST", `/groups/${g.id}/members/$ref`, { "@odata.id": `${s.graph}/directoryObjects/${ADELE}` });
+      await s.call("POST", `/groups/${g.id}/members/$ref`, { "@odata.id": `${s.graph}/directoryObjects/a110c0de-0000-4000-8000-000000000201` });
+      const users = (await s.call("GET", `/groups/${g.id}/members/microsoft.graph.user?$count=true`)).body;
+      assert.deepEqual(users.value.map((m: any) => m.id), [ADELE]);
+      assert.equal(users["@odata.count"], 1);
+      assert.match(users["@odata.context"], /members\/microsoft\.graph\.user$/);
+      assert.equal((await s.call("GET", `/groups/${g.id}/members/microsoft.graph.device/$count`)).text, "1");
+      assert.equal((await s.call("GET", `/groups/${g.id}/members/microsoft.graph.nothing`)).status, 400);
+    });
+
+    it("checkMemberGroups and getMemberGroups answer from the memberships", async () => {
+      const g = (await s.call("POST", "/groups", newGroup("Checked"))).body;
+      const nonSecurity = (await s.call("POST", "/groups", newGroup("Not security", { securityEnabled: false }))).body;
+      for (const group of [g, nonSecurity]) await s.call("POST", `/groups/${group.id}/members/$ref`, { "@odata.id": `${s.graph}/directoryObjects/${MEGAN}` });
+      const check = await s.call("POST", `/users/${MEGAN}/checkMemberGroups`, { groupIds: [g.id, "a110c0de-0000-4000-8000-000000000501"] });
+      assert.equal(check.status, 200);
+      assert.deepEqual(check.body.value, [g.id]);
+      const all = (await s.call("POST", `/users/${MEGAN}/getMemberGroups`, { securityEnabledOnly: false })).body.value;
+      assert.ok(all.includes(g.id) && all.includes(nonSecurity.id));
+      const security = (await s.call("POST", `/users/${MEGAN}/microsoft.graph.getMemberGroups`, { securityEnabledOnly: true })).body.value;
+      assert.ok(security.includes(g.id) && !security.includes(nonSecurity.id));
+      assert.equal((await s.call("POST", `/users/${MEGAN}/checkMemberGroups`, { groupIds: "x" })).status, 400);
+      assert.equal((await s.call("POST", `/users/${MEGAN}/checkMemberGroups`, {})).status, 400);
+      assert.equal((await s.call("GET", `/users/${MEGAN}/checkMemberGroups`)).status, 400, "an action is POST only");
+    });
+
     it("deleting a group or a member removes its membership rows", async () => {
       const g = (await s.call("POST", "/groups", newGroup("Temp"))).body;
       const u = (

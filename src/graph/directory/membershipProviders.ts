@@ -2,7 +2,7 @@
 // navigation of users, devices and groups, both over the group_members rows.
 
 import { badRequest, notFound } from "../../odata/errors.js";
-import type { Memberships } from "../../directory/memberships.js";
+import type { MemberType, Memberships } from "../../directory/memberships.js";
 import { isDynamicGroup } from "../../directory/dynamicMembership.js";
 import type { NavigationProvider } from "../graphContext.js";
 import { findDirectoryObject, loadDirectoryObjects } from "./directoryObjects.js";
@@ -11,9 +11,11 @@ import { entityNotFound } from "../entityRequests.js";
 export function groupMembersProvider(memberships: Memberships): NavigationProvider {
   return {
     async list(ctx, x, group, page) {
-      const rows = page.top > 0 ? await memberships.membersOf(x, ctx.tenantId, group.id, { top: page.top + 1, offset: page.offset }) : [];
+      // Entity type names of directory objects are their member types (user, device, group).
+      const memberTypes = page.types as MemberType[] | undefined;
+      const rows = page.top > 0 ? await memberships.membersOf(x, ctx.tenantId, group.id, { top: page.top + 1, offset: page.offset, memberTypes }) : [];
       const items = await loadDirectoryObjects(ctx, x, rows.slice(0, page.top).map((r) => ({ id: r.memberId, kind: r.memberType })));
-      const count = page.count ? await memberships.countMembers(x, ctx.tenantId, group.id) : undefined;
+      const count = page.count ? await memberships.countMembers(x, ctx.tenantId, group.id, memberTypes) : undefined;
       return { items, count, hasMore: rows.length > page.top };
     },
     async get(ctx, x, group, id) {
@@ -45,7 +47,7 @@ export function groupMembersProvider(memberships: Memberships): NavigationProvid
 export function memberOfProvider(memberships: Memberships): NavigationProvider {
   return {
     async list(ctx, x, member, page) {
-      const rows = await memberships.groupsOf(x, ctx.tenantId, member.id);
+      const rows = page.types && !page.types.includes("group") ? [] : await memberships.groupsOf(x, ctx.tenantId, member.id);
       const slice = rows.slice(page.offset, page.offset + page.top);
       const items = await loadDirectoryObjects(ctx, x, slice.map((r) => ({ id: r.groupId, kind: "group" as const })));
       return { items, count: page.count ? rows.length : undefined, hasMore: rows.length > page.offset + page.top };

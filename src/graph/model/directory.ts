@@ -142,5 +142,26 @@ export const directory: Part = {
     { name: "groups", entityType: "group", permissions: areaPermissions("Group", true), search: ["displayName", "description", "mail", "mailNickname"] },
     { name: "devices", entityType: "device", permissions: areaPermissions("Device", true), search: ["displayName"] },
   ],
-  operations: [],
+  operations: [
+    {
+      name: "checkMemberGroups",
+      kind: "action",
+      bindingType: "directoryObject",
+      bindingCollection: false,
+      parameters: { groupIds: { type: "Edm.String", collection: true, required: true } },
+      returns: { type: "Edm.String", collection: true },
+      handler: "checkMemberGroups",
+      permissions: groupMembers.read,
+    },
+    {
+      name: "getMemberGroups",
+      kind: "action",
+      bindingType: "directoryObject",
+      bindingCollection: false,
+      parameters: { securityEnabledOnly: { type: "Edm.Boolean", required: true } },
+      returns: { type: "Edm.String", collection: true },
+      handler: "getMemberGroups",
+      permissions: groupMembers.read,
+    },
+  ],
 };

@@ -1,0 +1,375 @@
+// Microsoft's own client libraries against a real Allot over real HTTP(S), on every backend:
+// @azure/identity's ClientSecretCredential (client credentials against Allot's authority), the v3 Graph client
+// (`@microsoft/microsoft-graph-client`) and the Kiota core SDK (`@microsoft/msgraph-beta-sdk`), each doing a
+// directory round trip — create groups, add/remove members, page a filtered list to the end, read a dynamic group,
+// and see a 404 arrive as the client's own error type.
+
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Dispatcher } from "undici-types";
+import { ClientSecretCredential } from "@azure/identity";
+import { Client, GraphError, PageIterator } from "@microsoft/microsoft-graph-client";
+import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
+import {
+  AllowedHostsValidator,
+  BaseBearerTokenAuthenticationProvider,
+  HttpMethod,
+  RequestInformation,
+  type ErrorMappings,
+} from "@microsoft/kiota-abstractions";
+import { GraphBetaRequestAdapter } from "@microsoft/msgraph-beta-sdk";
+import {
+  createDirectoryObjectCollectionResponseFromDiscriminatorValue,
+  createGroupCollectionResponseFromDiscriminatorValue,
+  createGroupFromDiscriminatorValue,
+  serializeGroup,
+  serializeReferenceCreate,
+  type DirectoryObjectCollectionResponse,
+  type Group,
+  type GroupCollectionResponse,
+} from "@microsoft/msgraph-beta-sdk/models/index.js";
+import { createODataErrorFromDiscriminatorValue, type ODataError } from "@microsoft/msgraph-beta-sdk/models/oDataErrors/index.js";
+import { PageIterator as KiotaPageIterator, type PageCollection } from "@microsoft/msgraph-sdk-core";
+import { ensureLocalCertificateAuthority, issueServerCertificate } from "../../src/server/localCertificateAuthority.js";
+import { backendsToTest, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID, startTestServer, tokenFor, type TestServer } from "../support/allotUnderTest.js";
+
+const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+const ADELE = "a110c0de-0000-4000-8000-000000000101";
+const MEGAN = "a110c0de-0000-4000-8000-000000000102";
+const NESTOR = "a110c0de-0000-4000-8000-000000000103";
+/** The demo device tagged `[OrderID]:Microsoft365Managed_Standard`; the other two carry other tags. */
+const STANDARD_DEVICE = "a110c0de-0000-4000-8000-000000000201";
+const STANDARD_RULE = '(device.devicePhysicalIds -any (_ -eq "[OrderID]:Microsoft365Managed_Standard"))';
+
+/** Three display names sharing a prefix nothing else in the tenant starts with. */
+const groupNames = (client: string) => {
+  const prefix = `${client} ${randomBytes(4).toString("hex")} `;
+  return { prefix, names: ["alpha", "bravo", "charlie"].map((n) => prefix + n) };
+};
+const groupBody = (displayName: string, extra: Record<string, unknown> = {}) => ({
+  displayName,
+  mailEnabled: false,
+  mailNickname: displayName.replace(/\W/g, "").toLowerCase(),
+  securityEnabled: true,
+  ...extra,
+});
+const sorted = (values: Iterable<string>) => [...values].sort();
+
+/** Node's fetch options; the `dispatcher` field is missing from the DOM RequestInit type a dependency pulls in. */
+type NodeFetchInit = RequestInit & { dispatcher?: Dispatcher };
+
+/**
+ * An undici Agent trusting `caPem`, for the `dispatcher` fetch option. Node 20's global fetch is undici built into
+ * Node: it ignores https.globalAgent, and NODE_EXTRA_CA_CERTS is read only at process start. The `undici` package
+ * (which exports Agent) is not installed, but the global dispatcher Node's fetch creates on first use is registered
+ * under undici's interop symbol and is an Agent, so its constructor builds one with `connect: { ca }`.
+ */
+async function fetchDispatcherTrusting(caPem: string, anyUrl: string): Promise<Dispatcher> {
+  const key = Symbol.for("undici.globalDispatcher.1");
+  if (!(key in globalThis)) await fetch(anyUrl).catch(() => undefined);
+  const globalDispatcher = (globalThis as Record<symbol, unknown>)[key] as object | undefined;
+  assert.ok(globalDispatcher, "Node's fetch registered no global undici dispatcher");
+  const Agent = globalDispatcher.constructor as new (options: { connect: { ca: string } }) => Dispatcher;
+  return new Agent({ connect: { ca: caPem } });
+}
+
+/** The ODataError a Kiota call rejected with, or a failure if it resolved. */
+async function kiotaError(call: Promise<unknown>): Promise<ODataError> {
+  try {
+    await call;
+  } catch (e) {
+    return e as ODataError;
+  }
+  assert.fail("the request succeeded; an ODataError was expected");
+}
+
+for (const backend of await backendsToTest()) {
+  describe(`Microsoft client libraries (${backend})`, () => {
+    let certDir: string;
+    let caPem: string;
+    /** Fetch options that make Node's fetch (hence the v3 client) trust the CA; see fetchDispatcherTrusting. */
+    let trustCa: NodeFetchInit;
+    /** Allot over https, for @azure/identity and the v3 client. */
+    let tls: TestServer;
+    /** Allot over plain http, for Kiota (which allows http to localhost). */
+    let plain: TestServer;
+
+    before(async () => {
+      certDir = await mkdtemp(join(tmpdir(), "allot-clients-ca-"));
+      const ca = await ensureLocalCertificateAuthority(certDir);
+      caPem = ca.caCertPem;
+      tls = await startTestServer(backend, { tls: issueServerCertificate(ca, ["127.0.0.1", "localhost"]) });
+      plain = await startTestServer(backend);
+      trustCa = { dispatcher: await fetchDispatcherTrusting(caPem, plain.url) };
+    });
+    after(async () => {
+      await tls?.close();
+      await plain?.close();
+      await rm(certDir, { recursive: true, force: true });
+    });
+
+    /** @azure/identity calls through @azure/core-rest-pipeline on node:https; `tlsOptions.ca` is its own trust option. */
+    const credential = (secret = DEMO_CLIENT_SECRET) =>
+      new ClientSecretCredential(DEMO_TENANT_ID, DEMO_CLIENT_ID, secret, {
+        authorityHost: tls.url,
+        disableInstanceDiscovery: true,
+        tlsOptions: { ca: caPem },
+      });
+
+    describe("@azure/identity ClientSecretCredential", () => {
+      it("gets a Graph token for the demo app through Allot's authority (discovery + token endpoint)", async () => {
+        const token = await credential().getToken(GRAPH_SCOPE);
+        assert.ok(token, "getToken returned null");
+        assert.ok(token.expiresOnTimestamp > Date.now() + 60_000, "the token expires within a minute");
+        const claims = JSON.parse(Buffer.from(token.token.split(".")[1]!, "base64url").toString("utf8"));
+        assert.equal(claims.tid, DEMO_TENANT_ID);
+        assert.equal(claims.appid ?? claims.azp, DEMO_CLIENT_ID);
+        assert.equal(claims.aud, "https://graph.microsoft.com");
+        // Allot's Graph accepts it.
+        const res = await fetch(`${tls.graph}/groups?$top=1`, { ...trustCa, headers: { authorization: `Bearer ${token.token}` } });
+        assert.equal(res.status, 200);
+      });
+
+      it("rejects a wrong client secret with invalid_client / AADSTS7000215", async () => {
+        await assert.rejects(credential("not-the-secret").getToken(GRAPH_SCOPE), (e: Error) => {
+          assert.match(e.message, /invalid_client/);
+          assert.match(e.message, /AADSTS7000215/);
+          return true;
+        });
+      });
+    });
+
+    describe("v3 Graph client (@microsoft/microsoft-graph-client)", () => {
+      let client: Client;
+      before(() => {
+        client = Client.initWithMiddleware({
+          baseUrl: `${tls.url}/`,
+          defaultVersion: "beta",
+          customHosts: new Set(["127.0.0.1"]),
+          authProvider: new TokenCredentialAuthenticationProvider(credential(), { scopes: [GRAPH_SCOPE] }),
+          fetchOptions: trustCa,
+        });
+      });
+
+      const memberIds = async (groupId: string) => {
+        const page = await client.api(`/groups/${groupId}/members`).select("id").get();
+        return sorted(page.value.map((m: { id: string }) => m.id));
+      };
+
+      it("creates groups, adds members by $ref, and pages a $filter/$top=1 list to the end", async () => {
+        const { prefix, names } = groupNames("v3");
+        const created: Array<{ id: string; displayName: string }> = [];
+        for (const name of names) created.push(await client.api("/groups").post(groupBody(name)));
+        assert.deepEqual(created.map((g) => g.displayName), names);
+        for (const g of created) assert.match(g.id, /^[0-9a-f-]{36}$/);
+
+        const [alpha] = created;
+        for (const user of [ADELE, MEGAN]) {
+          await client.api(`/groups/${alpha!.id}/members/$ref`).post({ "@odata.id": `${tls.graph}/directoryObjects/${user}` });
+        }
+        assert.deepEqual(await memberIds(alpha!.id), [ADELE, MEGAN]);
+
+        const firstPage = async () => client.api("/groups").filter(`startswith(displayName,'${prefix}')`).top(1).get();
+
+        // The client's PageIterator follows @odata.nextLink until there is none.
+        const viaIterator: string[] = [];
+        const iterator = new PageIterator(client, await firstPage(), (g: { id: string }) => {
+          viaIterator.push(g.id);
+          return true;
+        });
+        await iterator.iterate();
+        assert.ok(iterator.isComplete());
+        assert.deepEqual(sorted(viaIterator), sorted(created.map((g) => g.id)));
+        assert.equal(viaIterator.length, 3);
+
+        // The same by hand: every page holds one group and an absolute nextLink, until the last.
+        const viaLinks: string[] = [];
+        let page = await firstPage();
+        let pages = 1;
+        for (;;) {
+          assert.equal(page.value.length, 1, `page ${pages} holds ${page.value.length} groups`);
+          viaLinks.push(page.value[0].id);
+          const next: string | undefined = page["@odata.nextLink"];
+          if (!next) break;
+          assert.ok(next.startsWith(`${tls.graph}/groups?`), `nextLink ${next} is not an absolute URL of this server`);
+          page = await client.api(next).get();
+          pages++;
+          assert.ok(pages <= 3, "more than 3 pages for 3 groups");
+        }
+        assert.deepEqual(sorted(viaLinks), sorted(created.map((g) => g.id)));
+        assert.equal(viaLinks.length, 3);
+      });
+
+      it("lists a group's members as users, and DELETE members/{id}/$ref removes one", async () => {
+        const group = await client.api("/groups").post(groupBody(`v3 members ${randomBytes(3).toString("hex")}`));
+        for (const user of [ADELE, NESTOR]) {
+          await client.api(`/groups/${group.id}/members/$ref`).post({ "@odata.id": `${tls.graph}/directoryObjects/${user}` });
+        }
+        const members = (await client.api(`/groups/${group.id}/members`).get()).value;
+        assert.deepEqual(
+          members.map((m: any) => [m["@odata.type"], m.id, m.displayName]).sort(),
+          [
+            ["#microsoft.graph.user", ADELE, "Adele Vance"],
+            ["#microsoft.graph.user", NESTOR, "Nestor Wilke"],
+          ],
+        );
+        const removed = await client.api(`/groups/${group.id}/members/${ADELE}/$ref`).delete();
+        assert.equal(removed, undefined);
+        assert.deepEqual(await memberIds(group.id), [NESTOR]);
+      });
+
+      it("GET of a missing group rejects with a GraphError, statusCode 404, Request_ResourceNotFound", async () => {
+        const missing = crypto.randomUUID();
+        await assert.rejects(client.api(`/groups/${missing}`).get(), (e: unknown) => {
+          assert.ok(e instanceof GraphError, `not a GraphError: ${e}`);
+          assert.equal(e.statusCode, 404);
+          assert.equal(e.code, "Request_ResourceNotFound");
+          assert.match(e.message, new RegExp(missing));
+          return true;
+        });
+      });
+
+      it("a dynamic device group on the OrderID tag has the matching demo device as its only member", async () => {
+        const group = await client
+          .api("/groups")
+          .post(groupBody(`v3 dynamic ${randomBytes(3).toString("hex")}`, { groupTypes: ["DynamicMembership"], membershipRule: STANDARD_RULE, membershipRuleProcessingState: "On" }));
+        assert.deepEqual(group.groupTypes, ["DynamicMembership"]);
+        assert.equal(group.membershipRule, STANDARD_RULE);
+        const members = (await client.api(`/groups/${group.id}/members`).get()).value;
+        assert.deepEqual(
+          members.map((m: any) => [m["@odata.type"], m.id, m.displayName]),
+          [["#microsoft.graph.device", STANDARD_DEVICE, "MMD-000000001"]],
+        );
+      });
+    });
+
+    describe("Kiota (@microsoft/msgraph-beta-sdk)", () => {
+      let adapter: GraphBetaRequestAdapter;
+      const errors: ErrorMappings = { XXX: createODataErrorFromDiscriminatorValue };
+      before(() => {
+        adapter = new GraphBetaRequestAdapter(
+          new BaseBearerTokenAuthenticationProvider({
+            getAuthorizationToken: () => tokenFor(plain.url, DEMO_TENANT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+            getAllowedHostsValidator: () => new AllowedHostsValidator(new Set(["127.0.0.1"])),
+          }),
+        );
+        adapter.baseUrl = `${plain.url}/beta`;
+      });
+
+      const createGroup = async (body: Partial<Group>) => {
+        const request = new RequestInformation(HttpMethod.POST, "{+baseurl}/groups");
+        request.headers.tryAdd("Accept", "application/json");
+        request.setContentFromParsable(adapter, "application/json", body, serializeGroup);
+        const group = await adapter.send<Group>(request, createGroupFromDiscriminatorValue, errors);
+        assert.ok(group?.id, "POST /groups returned no group");
+        return group as Group & { id: string };
+      };
+      const addMember = async (groupId: string, objectId: string) => {
+        const request = new RequestInformation(HttpMethod.POST, "{+baseurl}/groups/{groupId}/members/$ref", { groupId });
+        request.setContentFromParsable(adapter, "application/json", { odataId: `${plain.graph}/directoryObjects/${objectId}` }, serializeReferenceCreate);
+        await adapter.sendNoResponseContent(request, errors);
+      };
+      const listMembers = async (groupId: string) => {
+        const request = new RequestInformation(HttpMethod.GET, "{+baseurl}/groups/{groupId}/members", { groupId });
+        request.headers.tryAdd("Accept", "application/json");
+        const page = await adapter.send<DirectoryObjectCollectionResponse>(request, createDirectoryObjectCollectionResponseFromDiscriminatorValue, errors);
+        return page?.value ?? [];
+      };
+      const firstGroupPage = async (prefix: string) => {
+        const request = new RequestInformation(HttpMethod.GET, "{+baseurl}/groups{?%24filter,%24top}");
+        request.queryParameters["%24filter"] = `startswith(displayName,'${prefix}')`;
+        request.queryParameters["%24top"] = 1;
+        request.headers.tryAdd("Accept", "application/json");
+        const page = await adapter.send<GroupCollectionResponse>(request, createGroupCollectionResponseFromDiscriminatorValue, errors);
+        assert.ok(page, "GET /groups returned no body");
+        return page;
+      };
+
+      it("creates groups with serializeGroup bodies and pages a $filter/$top=1 list to the end", async () => {
+        const { prefix, names } = groupNames("kiota");
+        const created: Array<Group & { id: string }> = [];
+        for (const name of names) created.push(await createGroup({ displayName: name, mailEnabled: false, mailNickname: name.replace(/\W/g, ""), securityEnabled: true }));
+        assert.deepEqual(created.map((g) => g.displayName), names);
+        assert.deepEqual(created.map((g) => [g.securityEnabled, g.mailEnabled]), names.map(() => [true, false]));
+        const createdIds = sorted(created.map((g) => g.id));
+
+        // msgraph-sdk-core's PageIterator (it sends each nextLink as the request's urlTemplate).
+        const viaIterator: string[] = [];
+        const iterator = new KiotaPageIterator<Group>(
+          adapter,
+          // PageCollection wants `value: T[]`; the model's is optional and nullable.
+          (await firstGroupPage(prefix)) as PageCollection<Group>,
+          (g) => {
+            viaIterator.push(g.id!);
+            return true;
+          },
+          createGroupCollectionResponseFromDiscriminatorValue,
+          errors,
+        );
+        await iterator.iterate();
+        assert.equal(iterator.getPagingState(), "Complete");
+        assert.equal(viaIterator.length, 3);
+        assert.deepEqual(sorted(viaIterator), createdIds);
+
+        // By hand, with each nextLink as the request's raw URL.
+        const viaLinks: string[] = [];
+        let page: GroupCollectionResponse = await firstGroupPage(prefix);
+        for (let pages = 1; ; pages++) {
+          assert.equal(page.value?.length, 1, `page ${pages} holds ${page.value?.length} groups`);
+          viaLinks.push(page.value![0]!.id!);
+          if (!page.odataNextLink) break;
+          assert.ok(pages < 3, "more than 3 pages for 3 groups");
+          const next = new RequestInformation(HttpMethod.GET);
+          next.URL = page.odataNextLink;
+          next.headers.tryAdd("Accept", "application/json");
+          const response = await adapter.send<GroupCollectionResponse>(next, createGroupCollectionResponseFromDiscriminatorValue, errors);
+          assert.ok(response, "a nextLink returned no body");
+          page = response;
+        }
+        assert.deepEqual(sorted(viaLinks), createdIds);
+      });
+
+      it("adds members through ReferenceCreate, lists them as users, and removes one with DELETE …/$ref", async () => {
+        const group = await createGroup(groupBody(`kiota members ${randomBytes(3).toString("hex")}`));
+        await addMember(group.id, MEGAN);
+        await addMember(group.id, NESTOR);
+        const members = await listMembers(group.id);
+        assert.deepEqual(
+          members.map((m) => [m.odataType, m.id, (m as { displayName?: string }).displayName]).sort(),
+          [
+            ["#microsoft.graph.user", MEGAN, "Megan Bowen"],
+            ["#microsoft.graph.user", NESTOR, "Nestor Wilke"],
+          ],
+        );
+        const remove = new RequestInformation(HttpMethod.DELETE, "{+baseurl}/groups/{groupId}/members/{memberId}/$ref", { groupId: group.id, memberId: MEGAN });
+        await adapter.sendNoResponseContent(remove, errors);
+        assert.deepEqual((await listMembers(group.id)).map((m) => m.id), [NESTOR]);
+      });
+
+      it("a dynamic device group on the OrderID tag has the matching demo device as its only member", async () => {
+        const group = await createGroup(groupBody(`kiota dynamic ${randomBytes(3).toString("hex")}`, { groupTypes: ["DynamicMembership"], membershipRule: STANDARD_RULE, membershipRuleProcessingState: "On" }));
+        assert.deepEqual(group.groupTypes, ["DynamicMembership"]);
+        const members = await listMembers(group.id);
+        assert.deepEqual(
+          members.map((m) => [m.odataType, m.id, (m as { displayName?: string }).displayName]),
+          [["#microsoft.graph.device", STANDARD_DEVICE, "MMD-000000001"]],
+        );
+      });
+
+      it("GET of a missing group rejects with an ODataError: responseStatusCode 404, code Request_ResourceNotFound", async () => {
+        const missing = crypto.randomUUID();
+        const request = new RequestInformation(HttpMethod.GET, "{+baseurl}/groups/{groupId}", { groupId: missing });
+        request.headers.tryAdd("Accept", "application/json");
+        const error = await kiotaError(adapter.send(request, createGroupFromDiscriminatorValue, errors));
+        assert.equal(error.responseStatusCode, 404);
+        // The SDK renames the payload's `error` property to `errorEscaped` (it would clash with Error's members).
+        assert.equal(error.errorEscaped?.code, "Request_ResourceNotFound");
+        assert.match(error.errorEscaped?.message ?? "", new RegExp(missing));
+      });
+    });
+  });
+}

@@ -1,0 +1,89 @@
+// URL resolution against a small synthetic model: every kind of segment the Graph model will use.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CompiledModel } from "../../src/odata/compiledModel.js";
+import { GraphError } from "../../src/odata/errors.js";
+import type { ModelDecl } from "../../src/odata/model.js";
+import { functionArguments, keyValue, resolvePath, splitPath } from "../../src/odata/pathResolver.js";
+
+const perms = { read: { application: ["R"], delegated: ["R"] }, write: { application: ["W"], delegated: ["W"] } };
+const decl: ModelDecl = {
+  namespace: "microsoft.graph",
+  enumTypes: [{ name: "colour", members: ["red", "green"] }],
+  complexTypes: [],
+  entityTypes: [
+    { name: "entity", abstract: true, properties: { id: { type: "Edm.String", readOnly: true } } },
+    { name: "root", baseType: "entity", properties: {} },
+    {
+      name: "policy",
+      baseType: "entity",
+      abstract: true,
+      properties: { displayName: { type: "Edm.String", filterable: true }, colour: { type: "colour", filterable: true } },
+      navigation: { assignments: { target: "assignment", collection: true, storage: { kind: "contained" } } },
+    },
+    { name: "specialPolicy", baseType: "policy", properties: { extra: { type: "Edm.Int32", sortable: true } }, navigation: { rootCertificate: { target: "policy", collection: false, storage: { kind: "provider", provider: "cert" } } } },
+    { name: "assignment", baseType: "entity", properties: {} },
+  ],
+  entitySets: [],
+  singletons: [{ name: "deviceManagement", type: "root" }],
+  operations: [
+    { name: "assign", kind: "action", bindingType: "policy", bindingCollection: false, handler: "assign", permissions: perms.write },
+    { name: "validate", kind: "action", bindingType: "policy", bindingCollection: true, handler: "validate", permissions: perms.write },
+    { name: "supported", kind: "function", bindingType: "policy", bindingCollection: true, handler: "supported", permissions: perms.read },
+  ],
+};
+decl.entityTypes[1].navigation = { policies: { target: "policy", collection: true, storage: { kind: "contained" }, permissions: perms } };
+const model = new CompiledModel(decl);
+const resolve = (path: string) => resolvePath(model, splitPath(path));
+const kinds = (path: string) => resolve(path).steps.map((s) => s.kind);
+
+describe("path resolution", () => {
+  it("singleton, contained collection, key in both syntaxes", () => {
+    assert.deepEqual(kinds("deviceManagement/policies"), ["singleton", "navigation"]);
+    assert.equal(resolve("deviceManagement/policies").target, "collection");
+    assert.deepEqual(kinds("deviceManagement/policies/abc"), ["singleton", "navigation", "key"]);
+    const paren = resolve("deviceManagement/policies('a''b')");
+    assert.equal(paren.target, "entity");
+    assert.deepEqual(paren.steps[2], { kind: "key", id: "a'b", type: model.entityType("policy") });
+  });
+  it("type-cast segments on collections and entities, then navigation of the derived type", () => {
+    const r = resolve("deviceManagement/policies/p1/microsoft.graph.specialPolicy/rootCertificate/assignments/a1");
+    assert.deepEqual(r.steps.map((s) => s.kind), ["singleton", "navigation", "key", "cast", "navigation", "navigation", "key"]);
+    assert.equal(r.template, "~/singleton/navigation/key/cast/navigation/navigation/key");
+    assert.deepEqual(kinds("deviceManagement/policies/microsoft.graph.specialPolicy"), ["singleton", "navigation", "cast"]);
+    assert.throws(() => resolve("deviceManagement/policies/p1/rootCertificate"), /segment 'rootCertificate'/, "a derived type's navigation needs the cast");
+    assert.throws(() => resolve("deviceManagement/policies/microsoft.graph.assignment"), /not compatible/);
+  });
+  it("bound actions and functions, on entities and collections, qualified or not", () => {
+    assert.equal(resolve("deviceManagement/policies/p1/assign").target, "operation");
+    assert.equal(resolve("deviceManagement/policies/p1/microsoft.graph.assign").target, "operation");
+    assert.equal(resolve("deviceManagement/policies/validate").target, "operation");
+    const fn = resolve("deviceManagement/policies/supported(platform='windows10AndLater',n=3)");
+    const last = fn.steps.at(-1)!;
+    assert.ok(last.kind === "operation");
+    assert.deepEqual(last.args, { platform: "windows10AndLater", n: "3" });
+    assert.throws(() => resolve("deviceManagement/policies/p1/assign/more"), /segment 'more'/);
+  });
+  it("$count and $ref end a path", () => {
+    assert.equal(resolve("deviceManagement/policies/$count").target, "count");
+    assert.throws(() => resolve("deviceManagement/policies/$count/x"), GraphError);
+  });
+  it("unknown segments are Graph's 400 with the segment named", () => {
+    for (const [path, seg] of [["nothing", "nothing"], ["deviceManagement/nothing", "nothing"], ["deviceManagement/policies/p1/nothing", "nothing"], ["deviceManagement('x')", "deviceManagement('x')"]]) {
+      assert.throws(() => resolve(path), (e: unknown) => e instanceof GraphError && e.status === 400 && e.message === `Resource not found for the segment '${seg}'.`);
+    }
+  });
+  it("key and argument syntax", () => {
+    assert.equal(keyValue("'x''y'"), "x'y");
+    assert.equal(keyValue("id='k'"), "k");
+    assert.deepEqual(functionArguments("a='1', b=true"), { a: "1", b: "true" });
+    assert.throws(() => functionArguments("a='1' junk"), GraphError);
+    assert.deepEqual(splitPath("a/b('c/d')/e").map((s) => s.raw), ["a", "b('c/d')", "e"]);
+  });
+  it("storage: one table per contained collection, columns for filterable and sortable properties of derived types too", () => {
+    const table = model.tables.find((t) => t.name === "policies")!;
+    assert.deepEqual(table.columns.map((c) => [c.property, c.type]).sort(), [["colour", "enum"], ["displayName", "Edm.String"], ["extra", "Edm.Int32"]]);
+    assert.ok(model.tables.find((t) => t.name === "policy_assignments")!.parented);
+  });
+});
