@@ -88,6 +88,8 @@ export class EntityRequests {
       const binding = await this.walk(ctx, ctx.db, resolved.steps.slice(0, -1));
       return handler(ctx, { binding, op: last.op, body: req.body, args: last.args });
     }
+    // Only collections (and what is inside them) declare permissions; a bare singleton is not served.
+    if (!resolved.permissions) throw this.noRoute(req);
     requirePermission(ctx, this.permissionFor(resolved.permissions, isRead));
     if (isRead) {
       const position = await this.walk(ctx, ctx.db, last.kind === "count" || last.kind === "ref" ? resolved.steps.slice(0, -1) : resolved.steps);
@@ -103,6 +105,7 @@ export class EntityRequests {
       if (position.kind === "singleton") throw this.noRoute(req);
       return { status: 200, body: await this.single(ctx, req, position) };
     }
+    if (last.kind === "count") throw this.noRoute(req);
     return ctx.db.transaction(async (tx) => {
       if (last.kind === "ref") return this.changeReference(ctx, tx, req);
       const position = await this.walk(ctx, tx, resolved.steps);

@@ -122,7 +122,8 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   addProtocolHeaders(app);
   app.setErrorHandler((error, request, reply) => {
     const graphError = asGraphError(error);
-    if (graphError.status >= 500) request.log.error(error);
+    // A 500 is a bug in Allot: say so on stderr even when request logging is off.
+    if (graphError.status >= 500) process.stderr.write(`allot: ${request.method} ${request.url}: ${(error as Error).stack ?? String(error)}\n`);
     sendGraphError(request, reply, graphError, clock.now());
   });
   // Graph answers a path without a version segment this way (spec §4.1).

@@ -5,7 +5,7 @@
 // and see a 404 arrive as the client's own error type.
 
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,6 +58,7 @@ const groupBody = (displayName: string, extra: Record<string, unknown> = {}) => 
   ...extra,
 });
 const sorted = (values: Iterable<string>) => [...values].sort();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Node's fetch options; the `dispatcher` field is missing from the DOM RequestInit type a dependency pulls in. */
 type NodeFetchInit = RequestInit & { dispatcher?: Dispatcher };
@@ -82,6 +83,7 @@ async function kiotaError(call: Promise<unknown>): Promise<ODataError> {
   try {
     await call;
   } catch (e) {
+    assert.ok(e instanceof Error, `the rejection is not an Error: ${e}`);
     return e as ODataError;
   }
   assert.fail("the request succeeded; an ODataError was expected");
@@ -107,18 +109,30 @@ for (const backend of await backendsToTest()) {
       trustCa = { dispatcher: await fetchDispatcherTrusting(caPem, plain.url) };
     });
     after(async () => {
+      await trustCa?.dispatcher?.close();
       await tls?.close();
       await plain?.close();
       await rm(certDir, { recursive: true, force: true });
     });
 
-    /** @azure/identity calls through @azure/core-rest-pipeline on node:https; `tlsOptions.ca` is its own trust option. */
+    // @azure/identity sends through @azure/core-rest-pipeline on node:https with keep-alive agents of its own (so
+    // https.globalAgent's options do not reach it); its `tlsOptions.ca` pipeline option is the way to trust the CA.
     const credential = (secret = DEMO_CLIENT_SECRET) =>
       new ClientSecretCredential(DEMO_TENANT_ID, DEMO_CLIENT_ID, secret, {
         authorityHost: tls.url,
         disableInstanceDiscovery: true,
         tlsOptions: { ca: caPem },
       });
+
+    it("serves https with a certificate only the local CA vouches for", async () => {
+      await assert.rejects(fetch(`${tls.url}/${DEMO_TENANT_ID}/v2.0/.well-known/openid-configuration`), (e: Error & { cause?: { code?: string } }) => {
+        assert.equal(e.cause?.code, "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+        return true;
+      });
+      const discovery = await fetch(`${tls.url}/${DEMO_TENANT_ID}/v2.0/.well-known/openid-configuration`, trustCa);
+      assert.equal(discovery.status, 200);
+      assert.equal((await discovery.json()).token_endpoint, `${tls.url}/${DEMO_TENANT_ID}/oauth2/v2.0/token`);
+    });
 
     describe("@azure/identity ClientSecretCredential", () => {
       it("gets a Graph token for the demo app through Allot's authority (discovery + token endpoint)", async () => {
@@ -165,7 +179,7 @@ for (const backend of await backendsToTest()) {
         const created: Array<{ id: string; displayName: string }> = [];
         for (const name of names) created.push(await client.api("/groups").post(groupBody(name)));
         assert.deepEqual(created.map((g) => g.displayName), names);
-        for (const g of created) assert.match(g.id, /^[0-9a-f-]{36}$/);
+        for (const g of created) assert.match(g.id, UUID);
 
         const [alpha] = created;
         for (const user of [ADELE, MEGAN]) {
@@ -223,12 +237,19 @@ for (const backend of await backendsToTest()) {
       });
 
       it("GET of a missing group rejects with a GraphError, statusCode 404, Request_ResourceNotFound", async () => {
-        const missing = crypto.randomUUID();
-        await assert.rejects(client.api(`/groups/${missing}`).get(), (e: unknown) => {
+        const missing = randomUUID();
+        const clientRequestId = randomUUID();
+        await assert.rejects(client.api(`/groups/${missing}`).header("client-request-id", clientRequestId).get(), (e: unknown) => {
           assert.ok(e instanceof GraphError, `not a GraphError: ${e}`);
           assert.equal(e.statusCode, 404);
           assert.equal(e.code, "Request_ResourceNotFound");
           assert.match(e.message, new RegExp(missing));
+          // requestId and date come from the body's innerError (date has no zone, as Graph sends it).
+          assert.match(e.requestId ?? "", UUID);
+          assert.ok(!Number.isNaN(e.date.getTime()), "innerError.date is not a date");
+          // Graph echoes the caller's client-request-id in a header and in innerError.
+          assert.equal(e.headers?.get("client-request-id"), clientRequestId);
+          assert.equal(JSON.parse(e.body).innerError["client-request-id"], clientRequestId);
           return true;
         });
       });
@@ -361,7 +382,7 @@ for (const backend of await backendsToTest()) {
       });
 
       it("GET of a missing group rejects with an ODataError: responseStatusCode 404, code Request_ResourceNotFound", async () => {
-        const missing = crypto.randomUUID();
+        const missing = randomUUID();
         const request = new RequestInformation(HttpMethod.GET, "{+baseurl}/groups/{groupId}", { groupId: missing });
         request.headers.tryAdd("Accept", "application/json");
         const error = await kiotaError(adapter.send(request, createGroupFromDiscriminatorValue, errors));
@@ -369,6 +390,7 @@ for (const backend of await backendsToTest()) {
         // The SDK renames the payload's `error` property to `errorEscaped` (it would clash with Error's members).
         assert.equal(error.errorEscaped?.code, "Request_ResourceNotFound");
         assert.match(error.errorEscaped?.message ?? "", new RegExp(missing));
+        assert.match(error.errorEscaped?.innerError?.requestId ?? "", UUID);
       });
     });
   });
