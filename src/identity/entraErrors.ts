@@ -114,6 +114,22 @@ export const invalidScope = (scope: string, context: EntraErrorContext = {}) =>
 export const invalidUserCredentials = (context: EntraErrorContext = {}) =>
   entraError(400, "invalid_grant", 50126, "Error validating credentials due to invalid username or password.", context);
 
+export const userDisabled = (context: EntraErrorContext = {}) =>
+  entraError(400, "invalid_grant", 50057, "The user account is disabled.", context);
+
+export const consentRequired = (appId: string, scopes: string[], context: EntraErrorContext = {}) =>
+  entraError(
+    400,
+    "invalid_grant",
+    65001,
+    `The user or administrator has not consented to use the application with ID '${appId}'. Send an interactive authorization request for this user and resource. Missing: ${scopes.join(" ")}.`,
+    context,
+  );
+
+/** A confidential client signing a user in must prove itself; public clients may not send a secret they lack. */
+export const publicClientNotAllowed = (appId: string, context: EntraErrorContext = {}) =>
+  entraError(401, "invalid_client", 7000218, `The request body must contain the following parameter: 'client_assertion' or 'client_secret'. App '${appId}' is not a public client.`, context);
+
 // ---- Scopes -------------------------------------------------------------------------------------------------
 
 const GRAPH_AUDIENCE = "https://graph.microsoft.com";

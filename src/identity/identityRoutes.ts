@@ -7,7 +7,18 @@ import { secretMatches } from "../store/identityStore.js";
 import type { Clock } from "../time/clock.js";
 import { issueAccessToken } from "./accessTokens.js";
 import { MMD_AUDIENCE } from "./authenticate.js";
-import { applicationNotFound, invalidClientSecret, parseTokenRequest, tenantNotFound, unsupportedGrantType, type EntraError } from "./entraErrors.js";
+import {
+  applicationNotFound,
+  consentRequired,
+  invalidClientSecret,
+  invalidUserCredentials,
+  parseTokenRequest,
+  publicClientNotAllowed,
+  tenantNotFound,
+  userDisabled,
+  type EntraError,
+} from "./entraErrors.js";
+import { passwordMatches, type PasswordHash } from "./userPasswords.js";
 import { openidConfiguration, tokenIssuer } from "./openidConfiguration.js";
 import { currentSigningKey, publishedKeys } from "./signingKeys.js";
 import { baseUrlOf } from "../graph/graphRoutes.js";
@@ -36,7 +47,27 @@ function formOf(request: FastifyRequest): Record<string, string> {
   return form;
 }
 
-export function registerIdentityRoutes(app: FastifyInstance, deps: { identity: IdentityStore; clock: Clock; readonly issuerBase: string }) {
+/** A user who can sign in with the password grant: the directory user with its password hash. */
+export interface SignInUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  accountEnabled: boolean;
+  passwordHash?: PasswordHash;
+}
+
+export interface IdentityRouteDeps {
+  identity: IdentityStore;
+  clock: Clock;
+  readonly issuerBase: string;
+  findUser(tenantId: string, userPrincipalName: string): Promise<SignInUser | undefined>;
+}
+
+/** Delegated permissions belong to one API too: MMD's (MWaaSDevice.*, MmdSupport.*) to the MMD audience. */
+export const scopesForAudience = (scopes: string[], audience: string) =>
+  scopes.filter((s) => (audience === MMD_AUDIENCE) === (s.startsWith("MWaaSDevice.") || s.startsWith("MmdSupport.")));
+
+export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityRouteDeps) {
   const { identity, clock } = deps;
   const sendEntraError = (reply: FastifyReply, e: EntraError) => reply.code(e.status).type("application/json; charset=utf-8").send(e.body);
 
@@ -61,19 +92,25 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: { identity: I
     const req = parsed.request;
     const app_ = await identity.getApp(t.id, req.clientId);
     if (!app_) return sendEntraError(reply, applicationNotFound(req.clientId, tenant, context));
-    if (req.grantType !== "client_credentials") return sendEntraError(reply, unsupportedGrantType(req.grantType, context));
-    if (!app_.secrets.some((s) => secretMatches(s, req.clientSecret))) return sendEntraError(reply, invalidClientSecret(req.clientId, context));
+    if (req.clientSecret !== undefined && !app_.secrets.some((s) => secretMatches(s, req.clientSecret!))) {
+      return sendEntraError(reply, invalidClientSecret(req.clientId, context));
+    }
     const key = currentSigningKey(await identity.listSigningKeys())!;
-    const issued = await issueAccessToken(key, {
-      issuer: tokenIssuer(deps.issuerBase, t.id),
-      audience: req.audience,
-      tenantId: t.id,
-      appId: app_.appId,
-      objectId: app_.objectId,
-      roles: rolesForAudience(app_.roles, req.audience),
-      lifetimeSeconds: TOKEN_LIFETIME_SECONDS,
-      now: clock.now(),
-    });
+    const common = { issuer: tokenIssuer(deps.issuerBase, t.id), audience: req.audience, tenantId: t.id, appId: app_.appId, lifetimeSeconds: TOKEN_LIFETIME_SECONDS, now: clock.now() };
+    let issued;
+    if (req.grantType === "client_credentials") {
+      issued = await issueAccessToken(key, { ...common, objectId: app_.objectId, roles: rolesForAudience(app_.roles, req.audience) });
+    } else {
+      if (req.clientSecret === undefined && !app_.publicClient) return sendEntraError(reply, publicClientNotAllowed(app_.appId, context));
+      const user = await deps.findUser(t.id, req.username);
+      if (!user || !(await passwordMatches(user.passwordHash, req.password))) return sendEntraError(reply, invalidUserCredentials(context));
+      if (!user.accountEnabled) return sendEntraError(reply, userDisabled(context));
+      const consented = scopesForAudience(app_.delegatedScopes, req.audience);
+      const missing = req.permissions.filter((p) => !consented.some((c) => c.toLowerCase() === p.toLowerCase()));
+      if (missing.length) return sendEntraError(reply, consentRequired(app_.appId, missing, context));
+      const scopes = req.permissions.length ? consented.filter((c) => req.permissions.some((p) => p.toLowerCase() === c.toLowerCase())) : consented;
+      issued = await issueAccessToken(key, { ...common, objectId: user.id, scp: scopes.join(" "), upn: user.userPrincipalName, name: user.displayName });
+    }
     reply.header("cache-control", "no-store, no-cache");
     return { token_type: "Bearer", expires_in: issued.expiresIn, ext_expires_in: issued.expiresIn, access_token: issued.token };
   });

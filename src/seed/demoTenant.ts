@@ -45,7 +45,7 @@ export const demoFixture: Fixture = {
       id: DEMO_TENANT_ID,
       displayName: "Allot Demo",
       domain: "allotdemo.onmicrosoft.com",
-      apps: [{ clientId: DEMO_CLIENT_ID, displayName: "Allot demo app", secrets: [DEMO_CLIENT_SECRET], roles: ["*"] }],
+      apps: [{ clientId: DEMO_CLIENT_ID, displayName: "Allot demo app", secrets: [DEMO_CLIENT_SECRET], roles: ["*"], delegatedScopes: ["*"], publicClient: true }],
       users: [user(1, "Adele", "Vance", "Retail"), user(2, "Megan", "Bowen", "Marketing"), user(3, "Nestor", "Wilke", "Operations")],
       devices: [
         device(1, "MMD-000000001", "Surface Laptop 5", "Microsoft365Managed_Standard"),

@@ -3,6 +3,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { CompiledModel } from "../odata/compiledModel.js";
+import type { PermissionDecl } from "../odata/model.js";
 import { badRequest, GraphError } from "../odata/errors.js";
 import { resolvePath, splitPath } from "../odata/pathResolver.js";
 import type { EntityRequests } from "../graph/entityRequests.js";
@@ -13,8 +14,12 @@ export interface FixtureApp {
   clientId: string;
   displayName?: string;
   secrets: string[];
-  /** Application permissions; "*" grants every permission Allot knows. */
+  /** Application permissions; "*" grants every application permission Allot knows. */
   roles: string[];
+  /** Delegated permissions consented for the app; "*" grants every delegated permission. Default: none. */
+  delegatedScopes?: string[];
+  /** May sign users in without a secret (password grant). Default false. */
+  publicClient?: boolean;
 }
 
 export interface FixtureTenant {
@@ -34,14 +39,18 @@ export interface Fixture {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Every permission name the model declares, plus the ones of the APIs outside it. */
-export function allPermissions(model: CompiledModel): string[] {
-  const names = new Set<string>(["MmdSupport.ReadWrite", "Allot.Admin"]);
-  const add = (d?: { application: string[] }) => d?.application.forEach((n) => names.add(n));
+/** Every permission name the model declares, per kind, plus those of the APIs outside it (MMD, Allot's own). */
+export function allPermissions(model: CompiledModel): { application: string[]; delegated: string[] } {
+  const application = new Set<string>(["MmdSupport.ReadWrite", "Allot.Admin"]);
+  const delegated = new Set<string>(["MWaaSDevice.Read"]);
+  const add = (d?: PermissionDecl) => {
+    d?.application.forEach((n) => application.add(n));
+    d?.delegated.forEach((n) => delegated.add(n));
+  };
   for (const s of model.entitySets.values()) (add(s.permissions.read), add(s.permissions.write));
   for (const t of model.entityTypes.values()) for (const n of t.navigation.values()) (add(n.permissions?.read), add(n.permissions?.write));
   for (const op of model.allOperations()) add(op.permissions);
-  return [...names].sort();
+  return { application: [...application].sort(), delegated: [...delegated].sort() };
 }
 
 export function checkFixture(value: unknown): Fixture {
@@ -70,7 +79,9 @@ export async function loadFixture(fixture: Fixture, deps: { services: GraphServi
         displayName: a.displayName ?? "Allot app",
         objectId: randomUUID(),
         secrets: a.secrets.map(hashSecret),
-        roles: a.roles.includes("*") ? everything : a.roles,
+        roles: a.roles.includes("*") ? everything.application : a.roles,
+        delegatedScopes: a.delegatedScopes?.includes("*") ? everything.delegated : (a.delegatedScopes ?? []),
+        publicClient: a.publicClient ?? false,
       });
     }
     const ctx = {
@@ -78,7 +89,7 @@ export async function loadFixture(fixture: Fixture, deps: { services: GraphServi
       tenantId,
       serviceRoot: deps.serviceRoot,
       requestHeaders: {},
-      principal: { tenantId, appId: "allot-seed", objectId: "allot-seed", kind: "application" as const, permissions: new Set(everything) },
+      principal: { tenantId, appId: "allot-seed", objectId: "allot-seed", kind: "application" as const, permissions: new Set(everything.application) },
     };
     const create = async (set: string, body: Record<string, unknown>) => {
       const { id, members: _members, ...rest } = body;

@@ -13,6 +13,7 @@ import { Memberships } from "../directory/memberships.js";
 import { DynamicMembership } from "../directory/dynamicMembership.js";
 import { registerIdentityRoutes } from "../identity/identityRoutes.js";
 import { ensureSigningKey } from "../identity/signingKeys.js";
+import type { PasswordHash } from "../identity/userPasswords.js";
 import { BodyValidator } from "../odata/bodyValidation.js";
 import { EntitySerializer } from "../odata/serializer.js";
 import { registerControlRoutes } from "../control/controlRoutes.js";
@@ -141,7 +142,24 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     );
   };
 
-  registerIdentityRoutes(app, { identity, clock, get issuerBase() { return issuerBase(); } });
+  const usersTable = graphModel.entitySets.get("users")!.table;
+  const findUser = async (tenantId: string, upn: string) => {
+    const { rows } = await entities.list(db, usersTable, {
+      tenantId,
+      where: (params) => (params.push(upn), db.dialect.compareText("p_user_principal_name", "=", db.dialect.param(params.length))),
+      orderBy: [], top: 1, skip: 0, count: false,
+    });
+    const u = rows[0];
+    if (!u) return undefined;
+    return {
+      id: u.id,
+      userPrincipalName: String(u.doc.userPrincipalName),
+      displayName: String(u.doc.displayName ?? ""),
+      accountEnabled: u.doc.accountEnabled === true,
+      passwordHash: (u.doc.passwordProfile as { passwordHash?: PasswordHash } | undefined)?.passwordHash,
+    };
+  };
+  registerIdentityRoutes(app, { identity, clock, findUser, get issuerBase() { return issuerBase(); } });
   registerGraphRoutes(app, { services, identity, requests, get issuerBase() { return issuerBase(); } });
   registerControlRoutes(app, { db, identity, services, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 

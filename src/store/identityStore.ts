@@ -1,6 +1,6 @@
 // Tenants, app registrations and the token signing keys: the rows identity needs, on either backend.
 
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { SigningKeyRecord, SigningKeyRepository } from "../identity/signingKeys.js";
 import type { Database, SqlExecutor } from "./database.js";
 
@@ -12,6 +12,8 @@ export interface TenantRecord {
 }
 
 export interface StoredSecret {
+  /** The credential's id (Entra's `keyId`), to remove it by. */
+  keyId: string;
   /** First three characters, as Entra shows them (`hint`). */
   hint: string;
   salt: string;
@@ -27,6 +29,10 @@ export interface AppRegistration {
   secrets: StoredSecret[];
   /** Application permissions granted (the token's `roles`). */
   roles: string[];
+  /** Delegated permissions consented for the app (the most a user token's `scp` can carry). */
+  delegatedScopes: string[];
+  /** A public client may sign users in without a client secret (password grant). */
+  publicClient: boolean;
 }
 
 const parseDoc = <T>(raw: unknown): T => (typeof raw === "string" ? JSON.parse(raw) : raw) as T;
@@ -34,7 +40,7 @@ const parseDoc = <T>(raw: unknown): T => (typeof raw === "string" ? JSON.parse(r
 /** Client secrets are random and long, so a salted SHA-256 is enough to keep them out of the store in clear. */
 export function hashSecret(secret: string): StoredSecret {
   const salt = randomBytes(16).toString("base64url");
-  return { hint: secret.slice(0, 3), salt, sha256: createHash("sha256").update(salt + secret).digest("base64url") };
+  return { keyId: randomUUID(), hint: secret.slice(0, 3), salt, sha256: createHash("sha256").update(salt + secret).digest("base64url") };
 }
 
 export function secretMatches(stored: StoredSecret, candidate: string): boolean {
@@ -77,6 +83,16 @@ export class IdentityStore implements SigningKeyRepository {
       appId.toLowerCase(),
     ]);
     return row ? parseDoc<AppRegistration>(row.doc) : undefined;
+  }
+
+  async listApps(tenantId: string, x: SqlExecutor = this.db): Promise<AppRegistration[]> {
+    const rows = await x.all(`SELECT doc FROM app_registrations WHERE tenant_id = ${this.p(1)} ORDER BY app_id`, [tenantId.toLowerCase()]);
+    return rows.map((r) => parseDoc<AppRegistration>(r.doc));
+  }
+
+  async deleteApp(tenantId: string, appId: string, x: SqlExecutor = this.db): Promise<boolean> {
+    const r = await x.run(`DELETE FROM app_registrations WHERE tenant_id = ${this.p(1)} AND app_id = ${this.p(2)}`, [tenantId.toLowerCase(), appId.toLowerCase()]);
+    return r.changes > 0;
   }
 
   async putApp(app: AppRegistration, x: SqlExecutor = this.db): Promise<void> {

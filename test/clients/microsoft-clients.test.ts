@@ -78,12 +78,13 @@ async function fetchDispatcherTrusting(caPem: string, anyUrl: string): Promise<D
   return new Agent({ connect: { ca: caPem } });
 }
 
-/** The ODataError a Kiota call rejected with, or a failure if it resolved. */
+/** The ODataError a Kiota call rejected with, or a failure if it resolved. Kiota throws the deserialized model
+ * itself, a plain object (not an Error instance) carrying `responseStatusCode`. */
 async function kiotaError(call: Promise<unknown>): Promise<ODataError> {
   try {
     await call;
   } catch (e) {
-    assert.ok(e instanceof Error, `the rejection is not an Error: ${e}`);
+    assert.ok(e && typeof e === "object" && "responseStatusCode" in e, "the rejection is not a Kiota API error");
     return e as ODataError;
   }
   assert.fail("the request succeeded; an ODataError was expected");

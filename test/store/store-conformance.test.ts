@@ -153,7 +153,7 @@ for (const backend of await backendsToTest()) {
       const identity = new IdentityStore(db);
       await identity.putTenant({ id: T1, displayName: "One", domain: "one.test" });
       const secret = hashSecret("s3cret-value");
-      await identity.putApp({ tenantId: T1, appId: "aaaaaaaa-0000-4000-8000-000000000001", displayName: "App", objectId: "o", secrets: [secret], roles: ["User.Read.All"] });
+      await identity.putApp({ tenantId: T1, appId: "aaaaaaaa-0000-4000-8000-000000000001", displayName: "App", objectId: "o", secrets: [secret], roles: ["User.Read.All"], delegatedScopes: [], publicClient: false });
       const app = (await identity.getApp(T1, "AAAAAAAA-0000-4000-8000-000000000001"))!;
       assert.deepEqual(app.roles, ["User.Read.All"]);
       assert.ok(secretMatches(app.secrets[0], "s3cret-value"));

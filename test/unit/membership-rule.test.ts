@@ -596,6 +596,9 @@ describe("property tests", () => {
     "-contains", "-match", "-notMatch", "-any", "-all", "-bogus", "-", "true", "false", "null", '"a"', "'B'", '"(a+)+"',
     '"^a.*"', '"', "`", "device.deviceOSType", "device.isRooted", "device.devicePhysicalIds", "device.colour",
     "user.city", "user.proxyAddresses", "user.accountEnabled", "group.x", "device.", "$", "\n",
+    // whole conditions, so that some of the soup parses and reaches evaluation
+    'device.deviceOSType -eq "a"', 'device.devicePhysicalIds -any (_ -startsWith "[ZTDId]")', 'user.city -in ["a", "B"]',
+    "device.isRooted -ne false", 'user.proxyAddresses -all (_ -match "^smtp:")',
   ];
   const RECORDS = [{}, { deviceOSType: "A", devicePhysicalIds: ["a", "B"], city: "b", isRooted: true, accountEnabled: false }];
 
@@ -619,6 +622,16 @@ describe("property tests", () => {
     const soup = fc.tuple(fc.array(fc.constantFrom(...VOCABULARY), { maxLength: 40 }), fc.constantFrom(" ", ""))
       .map(([words, separator]) => words.join(separator));
     fc.assert(fc.property(soup, assertWellBehaved), { numRuns: 3000 });
+    // Valid rules with a random edit: a slice cut out, or a vocabulary word dropped in.
+    const small = fc.string({ unit: fc.constantFrom("a", "B", "`", '"', " "), maxLength: 3 });
+    const valid = subjects.chain((subject) => ruleArbitrary(subject, small, fc.constantFrom(...SAFE_PATTERNS), 2))
+      .map(printMembershipRule);
+    const edited = fc.tuple(valid, fc.nat(), fc.nat({ max: 12 }), fc.option(fc.constantFrom(...VOCABULARY)))
+      .map(([rule, at, length, word]) => {
+        const start = at % (rule.length + 1);
+        return word === null ? rule.slice(0, start) + rule.slice(start + length) : rule.slice(0, start) + word + rule.slice(start);
+      });
+    fc.assert(fc.property(edited, assertWellBehaved), { numRuns: 2000 });
     const oversized = fc.string({ minLength: MAX_RULE_LENGTH + 1, maxLength: MAX_RULE_LENGTH + 50 });
     fc.assert(fc.property(oversized, assertWellBehaved), { numRuns: 20 });
   });

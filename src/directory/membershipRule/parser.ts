@@ -3,18 +3,18 @@
 // property's kind, values that do not fit the operator, and -match patterns.
 
 import {
-  MAX_NESTING_DEPTH, MAX_PATTERN_LENGTH, MAX_RULE_LENGTH, findProperty, ruleError,
+  COMPARISON_OPERATORS, MAX_NESTING_DEPTH, MAX_PATTERN_LENGTH, MAX_RULE_LENGTH, findProperty, ruleError,
   type ComparisonOperator, type ElementTest, type PropertyKind, type PropertyRef, type Quantifier,
   type RuleExpr, type RuleSubject, type RuleValue,
 } from "./ast.js";
 import { describeToken, tokenize, type Token } from "./lexer.js";
 import { PatternError, compilePattern } from "./pattern.js";
 
+/** Operators are matched case-insensitively: `-startswith` is `-startsWith`. */
 const OPERATOR_SPELLINGS: ReadonlyMap<string, ComparisonOperator> = new Map(
-  (["eq", "ne", "startsWith", "notStartsWith", "contains", "notContains", "match", "notMatch", "in", "notIn"] as const)
-    .map((op) => [op.toLowerCase(), op]),
+  COMPARISON_OPERATORS.map((op) => [op.toLowerCase(), op]),
 );
-const OPERATOR_LIST = "-eq, -ne, -startsWith, -notStartsWith, -contains, -notContains, -match, -notMatch, -in or -notIn";
+const OPERATOR_LIST = `${COMPARISON_OPERATORS.slice(0, -1).map((op) => `-${op}`).join(", ")} or -notIn`;
 
 export function parseMembershipRule(text: string): RuleExpr {
   if (text.length > MAX_RULE_LENGTH) {

@@ -6,12 +6,21 @@ import { DynamicMembership, isDynamicGroup } from "../../directory/dynamicMember
 import type { Memberships } from "../../directory/memberships.js";
 import { compileMembershipRule, MembershipRuleError } from "../../directory/membershipRule/index.js";
 import type { EntityBehaviours } from "../graphContext.js";
+import { hashPassword } from "../../identity/userPasswords.js";
 
 const RULE_FIELDS = ["groupTypes", "membershipRule", "membershipRuleProcessingState"];
 
 export function registerDirectoryBehaviours(behaviours: EntityBehaviours, memberships: Memberships, dynamic: DynamicMembership) {
   behaviours.register("user", {
     async validate(ctx, tx, draft, before) {
+      // The clear-text password is replaced by its hash before anything is stored.
+      const profile = draft.doc.passwordProfile as { password?: unknown; passwordHash?: unknown } | undefined;
+      if (profile && typeof profile.password === "string") {
+        const { password, ...rest } = profile;
+        draft.doc.passwordProfile = { ...rest, passwordHash: await hashPassword(password) };
+      } else if (profile && before) {
+        draft.doc.passwordProfile = { ...profile, passwordHash: (before.doc.passwordProfile as { passwordHash?: unknown } | undefined)?.passwordHash };
+      }
       const upn = String(draft.doc.userPrincipalName ?? "");
       if (!/^[^@\s]+@[^@\s]+$/.test(upn)) throw badRequest(`Invalid value specified for property 'userPrincipalName' of resource 'User'.`, "Request_BadRequest");
       if (before && before.doc.userPrincipalName === upn) return;
