@@ -17,12 +17,13 @@ import type { PasswordHash } from "../identity/userPasswords.js";
 import { BodyValidator } from "../odata/bodyValidation.js";
 import { EntitySerializer } from "../odata/serializer.js";
 import { registerControlRoutes } from "../control/controlRoutes.js";
+import { registerIdentityControlRoutes } from "../control/identityControlRoutes.js";
 import { checkFixture, loadFixture, type Fixture } from "../seed/fixture.js";
 import { demoFixture } from "../seed/demoTenant.js";
 import type { Database } from "../store/database.js";
 import { EntityStore } from "../store/entityStore.js";
 import { IdentityStore } from "../store/identityStore.js";
-import { migrate } from "../store/schema.js";
+import { migrate, wipeTenantState } from "../store/schema.js";
 import { withinTransaction } from "../store/scopedDatabase.js";
 import { SqliteDatabase } from "../store/sqlite/sqliteDatabase.js";
 import { PostgresDatabase } from "../store/postgres/postgresDatabase.js";
@@ -161,6 +162,15 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   };
   registerIdentityRoutes(app, { identity, clock, findUser, get issuerBase() { return issuerBase(); } });
   registerGraphRoutes(app, { services, identity, requests, get issuerBase() { return issuerBase(); } });
+  registerIdentityControlRoutes(app, {
+    identity,
+    clock,
+    model: graphModel,
+    findUser,
+    adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY,
+    wipeTenant: (tenantId) => db.transaction((tx) => wipeTenantState(tx, graphModel, tenantId)),
+    get issuerBase() { return issuerBase(); },
+  });
   registerControlRoutes(app, { db, identity, services, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 
   await app.listen({ port: options.port, host: options.host });

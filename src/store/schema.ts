@@ -2,7 +2,7 @@
 // and reconciled additively on every start (a new filterable property becomes a new column and index).
 
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
-import type { Database } from "./database.js";
+import type { Database, SqlExecutor } from "./database.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -124,3 +124,8 @@ export async function migrate(db: Database, model: CompiledModel): Promise<void>
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
 export const tenantTables = (model: CompiledModel) => [...model.tables.map((t) => t.name), "group_members"];
+
+/** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
+export async function wipeTenantState(x: SqlExecutor, model: CompiledModel, tenantId: string) {
+  for (const table of tenantTables(model)) await x.run(`DELETE FROM ${table} WHERE tenant_id = ${x.dialect.param(1)}`, [tenantId]);
+}
