@@ -15,7 +15,10 @@ const usage = `Usage:
   allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://…]
               [--seed demo|none|FILE] [--https | --cert FILE --key FILE] [--public-url URL] [--admin-key KEY]
               [--page-size 1000] [--log]
-  allot token [--url http://127.0.0.1:4680] [--tenant ID] [--client-id ID] [--client-secret SECRET] [--audience graph|mmd]
+  allot token [--url http://127.0.0.1:4680] [--tenant ID] [--client-id ID] [--client-secret SECRET] [--audience graph|mmd|URI]
+              [--roles R1,R2] [--scopes S1,S2] [--user UPN] [--admin-key KEY]
+      With --roles, --scopes or --user the token is minted by the control plane (admin key) with exactly
+      those permissions; otherwise it comes from the token endpoint (client credentials).
 `;
 
 async function serve(argv: string[]) {
@@ -113,10 +116,34 @@ async function token(argv: string[]) {
       "client-id": { type: "string", default: DEMO_CLIENT_ID },
       "client-secret": { type: "string", default: DEMO_CLIENT_SECRET },
       audience: { type: "string", default: "graph" },
+      roles: { type: "string" },
+      scopes: { type: "string" },
+      user: { type: "string" },
+      "admin-key": { type: "string", default: process.env.ALLOT_ADMIN_KEY ?? DEFAULT_ADMIN_KEY },
     },
   });
+  const url = values.url!.replace(/\/+$/, "");
+  const list = (v: string | undefined) => (v === undefined ? undefined : v.split(",").map((x) => x.trim()).filter((x) => x !== ""));
+  if (values.roles !== undefined || values.scopes !== undefined || values.user !== undefined) {
+    const res = await fetch(`${url}/_allot/tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-allot-admin-key": values["admin-key"]! },
+      body: JSON.stringify({
+        tenant: values.tenant,
+        clientId: values["client-id"],
+        roles: list(values.roles),
+        scopes: list(values.scopes),
+        user: values.user,
+        audience: values.audience,
+      }),
+    });
+    const body = (await res.json()) as { access_token?: string; error?: { message: string } };
+    if (!res.ok || !body.access_token) throw new Error(body.error?.message ?? `token request failed with ${res.status}`);
+    console.log(body.access_token);
+    return;
+  }
   const resource = values.audience === "graph" ? "https://graph.microsoft.com" : values.audience === "mmd" ? MMD_AUDIENCE : values.audience!;
-  console.log(await fetchToken(values.url!.replace(/\/+$/, ""), values.tenant!, values["client-id"]!, values["client-secret"]!, `${resource}/.default`));
+  console.log(await fetchToken(url, values.tenant!, values["client-id"]!, values["client-secret"]!, `${resource}/.default`));
 }
 
 const [command, ...rest] = process.argv.slice(2);
