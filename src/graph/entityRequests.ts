@@ -86,10 +86,17 @@ export class EntityRequests {
       const handler = this.operations.get(last.op.handler);
       if (!handler) throw new GraphError(501, "NotImplemented", `The operation '${last.op.name}' is not implemented by Allot yet.`);
       const binding = await this.walk(ctx, ctx.db, resolved.steps.slice(0, -1));
-      return handler(ctx, { binding, op: last.op, body: req.body, args: last.args });
+      const response = await handler(ctx, { binding, op: last.op, body: req.body, args: last.args });
+      if (!last.op.readOnly && last.op.kind === "action" && binding.kind === "entity") {
+        await ctx.db.transaction((tx) => ctx.audit.record(ctx, tx, { operation: "Action", activity: last.op.name, type: binding.type, entity: binding.entity }));
+      }
+      return response;
     }
-    // Only collections (and what is inside them) declare permissions; a bare singleton is not served.
+    // Only collections (and what is inside them) declare permissions; a bare singleton is not served, and a
+    // collection that grants no write permission at all is read-only.
     if (!resolved.permissions) throw this.noRoute(req);
+    const w = resolved.permissions.write;
+    if (!isRead && w.application.length === 0 && w.delegated.length === 0) throw this.noRoute(req);
     requirePermission(ctx, this.permissionFor(resolved.permissions, isRead));
     if (isRead) {
       const position = await this.walk(ctx, ctx.db, last.kind === "count" || last.kind === "ref" ? resolved.steps.slice(0, -1) : resolved.steps);
@@ -329,6 +336,7 @@ export class EntityRequests {
       for (const ref of refs) await provider.addReference!(ctx, tx, entity, referencedId(ref));
     }
     for (const b of ctx.behaviours.for(type)) await b.afterWrite?.(ctx, tx, entity);
+    await ctx.audit.record(ctx, tx, { operation: "Create", activity: `Create ${type.name}`, type, entity });
     const body = { "@odata.context": `${this.contextUrl(ctx, req, false)}/$entity`, ...ctx.serializer.entity(pos.type, entity) };
     return { status: 201, body, headers: { location: `${ctx.serviceRoot}${req.relativeUrl.split("?")[0]}/${entity.id}` } };
   }
@@ -343,14 +351,25 @@ export class EntityRequests {
     for (const b of ctx.behaviours.for(existingType)) await b.validate?.(ctx, tx, after, before);
     await ctx.entities.replace(tx, pos.table!, ctx.tenantId, after);
     for (const b of ctx.behaviours.for(existingType)) await b.afterWrite?.(ctx, tx, after, before);
+    await ctx.audit.record(ctx, tx, { operation: "Patch", activity: `Patch ${existingType.name}`, type: existingType, entity: after, before });
     if (flavorOf(existingType) === "directory") return { status: 204 };
     return { status: 200, body: { "@odata.context": this.contextUrl(ctx, req, true), ...ctx.serializer.entity(this.declaredType(req, pos), after) } };
   }
 
   private async delete(ctx: GraphContext, tx: SqlExecutor, pos: Extract<Position, { kind: "entity" }>): Promise<GraphResponse> {
     await ctx.entities.delete(tx, pos.table!, ctx.tenantId, pos.entity);
-    for (const b of ctx.behaviours.for(ctx.model.entityType(pos.entity.type))) await b.afterDelete?.(ctx, tx, pos.entity);
+    const type = ctx.model.entityType(pos.entity.type);
+    for (const b of ctx.behaviours.for(type)) await b.afterDelete?.(ctx, tx, pos.entity);
+    await ctx.audit.record(ctx, tx, { operation: "Delete", activity: `Delete ${type.name}`, type, entity: pos.entity });
     return { status: 204 };
+  }
+
+  private async auditReference(ctx: GraphContext, tx: SqlExecutor, req: GraphRequest, parent: StoredEntity, verb: "Add" | "Remove", targetId: string) {
+    const nav = [...req.resolved.steps].reverse().find((s) => s.kind === "navigation");
+    const type = ctx.model.entityType(parent.type);
+    const navName = nav && nav.kind === "navigation" ? nav.nav.name : "reference";
+    const changes = [{ displayName: navName, oldValue: verb === "Remove" ? targetId : "", newValue: verb === "Add" ? targetId : "" }];
+    await ctx.audit.record(ctx, tx, { operation: "Patch", activity: `${verb} ${navName.replace(/s$/, "")} ${verb === "Add" ? "to" : "from"} ${type.name}`, type, entity: parent, changes });
   }
 
   /** POST …/nav/$ref {"@odata.id"} adds a reference; DELETE …/nav/{id}/$ref removes one. */
@@ -363,13 +382,16 @@ export class EntityRequests {
       const body = req.body as Record<string, unknown> | undefined;
       const ref = body && typeof body === "object" ? body["@odata.id"] : undefined;
       if (typeof ref !== "string") throw badRequest("The request body must be a JSON object with an '@odata.id' reference.");
-      await pos.provider.addReference(ctx, tx, pos.parent!, referencedId(ref));
+      const targetId = referencedId(ref);
+      await pos.provider.addReference(ctx, tx, pos.parent!, targetId);
+      await this.auditReference(ctx, tx, req, pos.parent!, "Add", targetId);
       return { status: 204 };
     }
     if (req.method === "DELETE" && lastStep.kind === "key") {
       const pos = await this.walk(ctx, tx, steps);
       if (pos.kind !== "entity" || !pos.viaProvider?.removeReference) throw this.noRoute(req);
       await pos.viaProvider.removeReference(ctx, tx, pos.providerParent!, pos.entity.id);
+      await this.auditReference(ctx, tx, req, pos.providerParent!, "Remove", pos.entity.id);
       return { status: 204 };
     }
     throw this.noRoute(req);

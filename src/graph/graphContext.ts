@@ -6,6 +6,7 @@ import type { BodyValidator } from "../odata/bodyValidation.js";
 import type { Database, SqlExecutor } from "../store/database.js";
 import type { EntityStore, StoredEntity } from "../store/entityStore.js";
 import type { Clock } from "../time/clock.js";
+import type { AuditTrail } from "./auditTrail.js";
 
 export interface Principal {
   tenantId: string;
@@ -27,6 +28,7 @@ export interface GraphServices {
   behaviours: EntityBehaviours;
   providers: Map<string, NavigationProvider>;
   maxPageSize: number;
+  audit: AuditTrail;
 }
 
 export interface GraphContext extends GraphServices {
@@ -34,6 +36,10 @@ export interface GraphContext extends GraphServices {
   tenantId: string;
   /** e.g. `http://127.0.0.1:4680/beta` — the base of @odata.context and nextLink. */
   serviceRoot: string;
+  /** The request's request-id (the audit log's correlation id). */
+  requestId: string;
+  /** Writes are audited, except the system's own (seed fixtures). */
+  audited: boolean;
   requestHeaders: Record<string, string | string[] | undefined>;
 }
 

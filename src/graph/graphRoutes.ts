@@ -64,7 +64,7 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) 
     const options = parseQueryOptions(new URLSearchParams(rawQuery), version === "beta");
     const body = request.method === "GET" || request.method === "DELETE" ? undefined : jsonBody(request);
     const result = await deps.requests.handle(
-      { ...deps.services, principal, tenantId: principal.tenantId, serviceRoot, requestHeaders: request.headers },
+      { ...deps.services, principal, tenantId: principal.tenantId, serviceRoot, requestHeaders: request.headers, requestId: request.id, audited: true },
       { method: request.method, resolved, options, body, relativeUrl: `/${rawPath.replace(/^\/+/, "")}${rawQuery ? `?${rawQuery}` : ""}` },
     );
     reply.code(result.status).headers(result.headers ?? {});

@@ -38,6 +38,7 @@ export interface PermissionDecl {
   delegated: string[];
 }
 
+/** `write` with no names at all marks a read-only collection: writes to it have no route. */
 export interface OperationPermissions {
   read: PermissionDecl;
   write: PermissionDecl;
@@ -66,6 +67,8 @@ export interface StructuredTypeDecl {
 
 export interface EntityTypeDecl extends StructuredTypeDecl {
   navigation?: Record<string, NavigationDecl>;
+  /** The audit log's category and component for writes to this type (inherited by derived types). */
+  audit?: { category: string; component: string };
   /**
    * Directory objects and Intune entities follow different conventions: the 404 code and message, and PATCH
    * answering 204 (directory) or 200 with the entity (Intune, spec §4.10).
@@ -94,6 +97,8 @@ export interface BoundOperationDecl {
   /** The handler name the graph layer registers. */
   handler: string;
   permissions: PermissionDecl;
+  /** An action that only reads (checkMemberGroups …): not audited. */
+  readOnly?: boolean;
 }
 
 export interface EntitySetDecl {

@@ -89,6 +89,8 @@ export async function loadFixture(fixture: Fixture, deps: { services: GraphServi
       tenantId,
       serviceRoot: deps.serviceRoot,
       requestHeaders: {},
+      requestId: "allot-seed",
+      audited: false,
       principal: { tenantId, appId: "allot-seed", objectId: "allot-seed", kind: "application" as const, permissions: new Set(everything.application) },
     };
     const create = async (set: string, body: Record<string, unknown>) => {

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import Fastify, { type FastifyInstance } from "fastify";
 import { graphModel } from "../graph/model/index.js";
 import { EntityRequests } from "../graph/entityRequests.js";
+import { AuditTrail } from "../graph/auditTrail.js";
 import { EntityBehaviours, type GraphServices, type NavigationProvider } from "../graph/graphContext.js";
 import { registerGraphRoutes } from "../graph/graphRoutes.js";
 import { registerDirectoryBehaviours } from "../graph/directory/directoryBehaviours.js";
@@ -106,6 +107,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     behaviours,
     providers,
     maxPageSize: options.maxPageSize ?? 1000,
+    audit: new AuditTrail(graphModel, entities),
   };
   const requests = new EntityRequests(new Map(Object.entries(memberGroupActions(memberships))));
 

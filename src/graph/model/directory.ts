@@ -1,9 +1,8 @@
 // The Entra directory subset that assignments point at: users, groups (static and dynamic) and devices.
 
-import type { ModelDecl } from "../../odata/model.js";
 import { anyOf, areaPermissions } from "./permissions.js";
 
-type Part = Pick<ModelDecl, "entityTypes" | "complexTypes" | "enumTypes" | "entitySets" | "operations">;
+import type { ModelPart } from "./modelPart.js";
 
 const text = { type: "Edm.String" } as const;
 const filterableText = { type: "Edm.String", filterable: true, sortable: true } as const;
@@ -15,7 +14,7 @@ const groupMembers = {
 };
 const memberOf = { read: groupMembers.read, write: anyOf([]) };
 
-export const directory: Part = {
+export const directory: ModelPart = {
   enumTypes: [],
   complexTypes: [
     {
@@ -37,6 +36,7 @@ export const directory: Part = {
       name: "directoryObject",
       baseType: "entity",
       flavor: "directory",
+      audit: { category: "Directory", component: "Directory" },
       properties: { deletedDateTime: { type: "Edm.DateTimeOffset", readOnly: true } },
     },
     {
@@ -152,6 +152,7 @@ export const directory: Part = {
       returns: { type: "Edm.String", collection: true },
       handler: "checkMemberGroups",
       permissions: groupMembers.read,
+      readOnly: true,
     },
     {
       name: "getMemberGroups",
@@ -162,6 +163,7 @@ export const directory: Part = {
       returns: { type: "Edm.String", collection: true },
       handler: "getMemberGroups",
       permissions: groupMembers.read,
+      readOnly: true,
     },
   ],
 };

@@ -3,16 +3,24 @@
 
 import { CompiledModel } from "../../odata/compiledModel.js";
 import type { ModelDecl } from "../../odata/model.js";
+import { auditing } from "./auditing.js";
 import { directory } from "./directory.js";
+import type { ModelPart } from "./modelPart.js";
 
-const parts = [directory];
+const parts: ModelPart[] = [directory, auditing];
 
 export const graphModelDecl: ModelDecl = {
   namespace: "microsoft.graph",
   entityTypes: [
     ...parts.flatMap((p) => p.entityTypes),
     // The deviceManagement singleton: the Intune areas hang their collections off it.
-    { name: "deviceManagement", baseType: "entity", flavor: "intune", properties: {} },
+    {
+      name: "deviceManagement",
+      baseType: "entity",
+      flavor: "intune",
+      properties: {},
+      navigation: Object.assign({}, ...parts.map((p) => p.deviceManagement ?? {})),
+    },
   ],
   complexTypes: parts.flatMap((p) => p.complexTypes),
   enumTypes: parts.flatMap((p) => p.enumTypes),

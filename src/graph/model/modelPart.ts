@@ -1,0 +1,7 @@
+// One area of the Graph model. Areas under Intune hang their collections off the deviceManagement singleton.
+
+import type { ModelDecl, NavigationDecl } from "../../odata/model.js";
+
+export type ModelPart = Pick<ModelDecl, "entityTypes" | "complexTypes" | "enumTypes" | "entitySets" | "operations"> & {
+  deviceManagement?: Record<string, NavigationDecl>;
+};
