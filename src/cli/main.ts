@@ -14,7 +14,7 @@ const DEFAULT_PORT = 4680;
 const usage = `Usage:
   allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://…]
               [--seed demo|none|FILE] [--https | --cert FILE --key FILE] [--public-url URL] [--admin-key KEY]
-              [--page-size 1000] [--log]
+              [--page-size 1000] [--trust-issuer URL]... [--tenant-claim tid] [--log]
   allot token [--url http://127.0.0.1:4680] [--tenant ID] [--client-id ID] [--client-secret SECRET] [--audience graph|mmd|URI]
               [--roles R1,R2] [--scopes S1,S2] [--user UPN] [--admin-key KEY]
       With --roles, --scopes or --user the token is minted by the control plane (admin key) with exactly
@@ -37,6 +37,8 @@ async function serve(argv: string[]) {
       "public-url": { type: "string" },
       "admin-key": { type: "string", default: process.env.ALLOT_ADMIN_KEY ?? DEFAULT_ADMIN_KEY },
       "page-size": { type: "string", default: "1000" },
+      "trust-issuer": { type: "string", multiple: true, default: [] },
+      "tenant-claim": { type: "string", default: "tid" },
       log: { type: "boolean", default: false },
     },
   });
@@ -68,6 +70,8 @@ async function serve(argv: string[]) {
     publicUrl: values["public-url"],
     adminKey: values["admin-key"],
     maxPageSize: pageSize,
+    trustIssuers: values["trust-issuer"],
+    tenantClaim: values["tenant-claim"],
     logger: values.log,
   });
   const token = await fetchToken(allot.url, DEMO_TENANT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "https://graph.microsoft.com/.default").catch(() => undefined);

@@ -8,6 +8,7 @@ import { resolvePath, splitPath } from "../odata/pathResolver.js";
 import { parseQueryOptions } from "../odata/queryOptions.js";
 import { authenticate, GRAPH_AUDIENCES } from "../identity/authenticate.js";
 import type { IdentityStore } from "../store/identityStore.js";
+import type { TrustedIssuers } from "../identity/trustedIssuers.js";
 import type { GraphServices } from "./graphContext.js";
 import type { EntityRequests } from "./entityRequests.js";
 
@@ -18,6 +19,7 @@ export interface GraphRouteDeps {
   identity: IdentityStore;
   requests: EntityRequests;
   issuerBase: string;
+  trusted: TrustedIssuers;
 }
 
 export const baseUrlOf = (request: FastifyRequest) => `${request.protocol}://${request.headers.host ?? request.hostname}`;
@@ -54,7 +56,7 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) 
       return reply.type("application/xml").send(metadata);
     }
     const now = deps.services.clock.now();
-    const principal = await authenticate(deps.identity, deps.issuerBase, request.headers.authorization, GRAPH_AUDIENCES, now);
+    const principal = await authenticate(deps.identity, deps.issuerBase, request.headers.authorization, GRAPH_AUDIENCES, now, deps.trusted);
     if (path === "") {
       const sets = [...deps.services.model.entitySets.keys()].map((name) => ({ name, kind: "EntitySet", url: name }));
       const singletons = [...deps.services.model.singletons.keys()].map((name) => ({ name, kind: "Singleton", url: name }));

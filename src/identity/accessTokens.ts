@@ -188,7 +188,7 @@ function decodeHeader(token: string): { kid?: string; alg?: string } {
   }
 }
 
-function joseRejection(error: unknown): AccessTokenRejected {
+export function joseRejection(error: unknown): AccessTokenRejected {
   if (error instanceof errors.JWTExpired) return rejected.expired();
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.reason === "missing") return rejected.missingClaim(error.claim);

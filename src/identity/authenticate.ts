@@ -6,6 +6,7 @@ import type { Principal } from "../graph/graphContext.js";
 import type { IdentityStore } from "../store/identityStore.js";
 import { AccessTokenRejected, verifyAccessToken } from "./accessTokens.js";
 import { tokenIssuer } from "./openidConfiguration.js";
+import type { TrustedIssuers } from "./trustedIssuers.js";
 
 export const GRAPH_AUDIENCES = ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"];
 export const MMD_AUDIENCE = "https://mwaas-services-customerapi-prod.azurewebsites.net";
@@ -16,18 +17,22 @@ export async function authenticate(
   authorization: string | undefined,
   audiences: string[],
   now: Date,
+  trusted?: TrustedIssuers,
 ): Promise<Principal> {
   if (!authorization) throw unauthorized("Access token is empty.");
   const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!m) throw unauthorized("Access token validation failure. The Authorization header must be 'Bearer {token}'.");
   let verified;
   try {
-    verified = await verifyAccessToken(m[1], {
-      keys: await identity.listSigningKeys(),
-      audiences,
-      issuer: (tid) => tokenIssuer(issuerBase, tid),
-      now,
-    });
+    const external = trusted?.issuerOf(m[1]);
+    verified = external
+      ? await trusted!.verify(m[1], external, audiences, now)
+      : await verifyAccessToken(m[1], {
+          keys: await identity.listSigningKeys(),
+          audiences,
+          issuer: (tid) => tokenIssuer(issuerBase, tid),
+          now,
+        });
   } catch (e) {
     if (e instanceof AccessTokenRejected) throw unauthorized(e.message);
     throw e;

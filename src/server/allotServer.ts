@@ -15,6 +15,7 @@ import { DynamicMembership } from "../directory/dynamicMembership.js";
 import { registerIdentityRoutes } from "../identity/identityRoutes.js";
 import { ensureSigningKey } from "../identity/signingKeys.js";
 import type { PasswordHash } from "../identity/userPasswords.js";
+import { TrustedIssuers } from "../identity/trustedIssuers.js";
 import { BodyValidator } from "../odata/bodyValidation.js";
 import { EntitySerializer } from "../odata/serializer.js";
 import { registerControlRoutes } from "../control/controlRoutes.js";
@@ -45,6 +46,10 @@ export interface AllotOptions {
   /** The base URL tokens are issued for (the `iss` prefix); defaults to the listening URL. */
   publicUrl?: string;
   maxPageSize?: number;
+  /** Issuers whose tokens are accepted besides Allot's own (`--trust-issuer`), and the claim naming the tenant. */
+  trustIssuers?: string[];
+  tenantClaim?: string;
+  trustRefetchCooldownMs?: number;
   /** Key for installation-wide control operations (X-Allot-Admin-Key). */
   adminKey?: string;
   bodyLimitBytes?: number;
@@ -163,7 +168,8 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     };
   };
   registerIdentityRoutes(app, { identity, clock, findUser, get issuerBase() { return issuerBase(); } });
-  registerGraphRoutes(app, { services, identity, requests, get issuerBase() { return issuerBase(); } });
+  const trusted = new TrustedIssuers(options.trustIssuers ?? [], { tenantClaim: options.tenantClaim ?? "tid", refetchCooldownMs: options.trustRefetchCooldownMs });
+  registerGraphRoutes(app, { services, identity, requests, trusted, get issuerBase() { return issuerBase(); } });
   registerIdentityControlRoutes(app, {
     identity,
     clock,
