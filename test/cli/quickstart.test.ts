@@ -61,6 +61,15 @@ describe("allot CLI", () => {
     assert.equal(fetched.split(".").length, 3);
     assert.equal((await fetch(`${s.url}/beta/users`, { headers: { authorization: `Bearer ${fetched}` } })).status, 200);
     assert.ok(existsSync(join(dir, "one", "allot.db")), "the SQLite file lives in the data directory");
+    const claims = (t: string) => JSON.parse(Buffer.from(t.split(".")[1], "base64url").toString());
+    const reader = (await promisify(execFile)(process.execPath, [BIN, "token", "--url", s.url, "--roles", "User.Read.All,Group.Read.All"])).stdout.trim();
+    assert.deepEqual(claims(reader).roles, ["User.Read.All", "Group.Read.All"]);
+    assert.equal((await fetch(`${s.url}/beta/devices`, { headers: { authorization: `Bearer ${reader}` } })).status, 403);
+    const user = (await promisify(execFile)(process.execPath, [BIN, "token", "--url", s.url, "--user", "adele@allotdemo.onmicrosoft.com", "--scopes", "User.Read.All", "--audience", "graph"])).stdout.trim();
+    assert.equal(claims(user).upn, "adele@allotdemo.onmicrosoft.com");
+    assert.equal(claims(user).scp, "User.Read.All");
+    const mmd = (await promisify(execFile)(process.execPath, [BIN, "token", "--url", s.url, "--audience", "mmd"])).stdout.trim();
+    assert.deepEqual([claims(mmd).aud, claims(mmd).roles], ["https://mwaas-services-customerapi-prod.azurewebsites.net", ["MmdSupport.ReadWrite"]]);
     assert.equal(await stop(s), 0);
     assert.match(s.output(), /stopped/);
   });
