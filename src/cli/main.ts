@@ -8,13 +8,15 @@ import { ensureLocalCertificateAuthority, ensureServerCertificate } from "../ser
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID } from "../seed/demoTenant.js";
 import { MMD_AUDIENCE } from "../identity/authenticate.js";
 import { readFile } from "node:fs/promises";
+import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
 
 const DEFAULT_PORT = 4680;
 
 const usage = `Usage:
   allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://…]
               [--seed demo|none|FILE] [--https | --cert FILE --key FILE] [--public-url URL] [--admin-key KEY]
-              [--page-size 1000] [--trust-issuer URL]... [--tenant-claim tid] [--log]
+              [--page-size 1000] [--trust-issuer URL]... [--tenant-claim tid]
+              [--lifecycle immediate|<n>s|<n>reads] [--log]
   allot token [--url http://127.0.0.1:4680] [--tenant ID] [--client-id ID] [--client-secret SECRET] [--audience graph|mmd|URI]
               [--roles R1,R2] [--scopes S1,S2] [--user UPN] [--admin-key KEY]
       With --roles, --scopes or --user the token is minted by the control plane (admin key) with exactly
@@ -39,6 +41,7 @@ async function serve(argv: string[]) {
       "page-size": { type: "string", default: "1000" },
       "trust-issuer": { type: "string", multiple: true, default: [] },
       "tenant-claim": { type: "string", default: "tid" },
+      lifecycle: { type: "string", default: "1s" },
       log: { type: "boolean", default: false },
     },
   });
@@ -57,6 +60,7 @@ async function serve(argv: string[]) {
     caPath = (await ensureLocalCertificateAuthority(dir)).caCertPath;
     tls = await ensureServerCertificate(dir, ["localhost", "127.0.0.1", "::1", values.host!]);
   }
+  parseLifecycleTiming(values.lifecycle!);
   const port = Number(values.port);
   const pageSize = Number(values["page-size"]);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
@@ -72,6 +76,7 @@ async function serve(argv: string[]) {
     maxPageSize: pageSize,
     trustIssuers: values["trust-issuer"],
     tenantClaim: values["tenant-claim"],
+    lifecycle: values.lifecycle,
     logger: values.log,
   });
   const token = await fetchToken(allot.url, DEMO_TENANT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "https://graph.microsoft.com/.default").catch(() => undefined);

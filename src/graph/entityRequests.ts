@@ -12,6 +12,7 @@ import { decodeSkipToken, encodeSkipToken, queryFingerprint } from "../odata/ski
 import type { SqlExecutor } from "../store/database.js";
 import type { StoredEntity } from "../store/entityStore.js";
 import { buildListQuery } from "./collectionQuery.js";
+import { storeNewEntity } from "./entityWrites.js";
 import type { GraphContext, NavigationProvider } from "./graphContext.js";
 
 export interface GraphResponse {
@@ -97,6 +98,7 @@ export class EntityRequests {
     if (!resolved.permissions) throw this.noRoute(req);
     const w = resolved.permissions.write;
     if (!isRead && w.application.length === 0 && w.delegated.length === 0) throw this.noRoute(req);
+    if (resolved.methods && last.kind !== "ref" && last.kind !== "count" && !resolved.methods.includes(method)) throw this.noRoute(req);
     requirePermission(ctx, this.permissionFor(resolved.permissions, isRead));
     if (isRead) {
       const position = await this.walk(ctx, ctx.db, last.kind === "count" || last.kind === "ref" ? resolved.steps.slice(0, -1) : resolved.steps);
@@ -276,6 +278,9 @@ export class EntityRequests {
   }
 
   private async single(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>) {
+    if (pos.table && (await ctx.observeRead(ctx.tenantId, pos.entity.id))) {
+      pos = { ...pos, entity: (await ctx.entities.get(ctx.db, pos.table, ctx.tenantId, pos.entity.id)) ?? pos.entity };
+    }
     const select = ctx.serializer.checkSelect(pos.type, req.options.select);
     const declared = this.declaredType(req, pos);
     const [body] = await this.withExpansions(ctx, req, pos.type, [ctx.serializer.entity(declared, pos.entity, select)], [
@@ -329,14 +334,12 @@ export class EntityRequests {
     const doc: Record<string, unknown> = { ...values };
     for (const stamp of ["createdDateTime", "lastModifiedDateTime"]) if (type.properties.has(stamp)) doc[stamp] = now;
     const entity: StoredEntity = { id: req.presetId ?? randomUUID(), type: type.name, parentId: pos.parent?.id, seq: 0, doc };
-    for (const b of ctx.behaviours.for(type)) await b.validate?.(ctx, tx, entity);
-    await ctx.entities.insert(tx, pos.table!, ctx.tenantId, entity);
-    for (const [navName, refs] of Object.entries(bindings)) {
-      const provider = ctx.providers.get((type.navigation.get(navName)!.storage as { provider: string }).provider)!;
-      for (const ref of refs) await provider.addReference!(ctx, tx, entity, referencedId(ref));
-    }
-    for (const b of ctx.behaviours.for(type)) await b.afterWrite?.(ctx, tx, entity);
-    await ctx.audit.record(ctx, tx, { operation: "Create", activity: `Create ${type.name}`, type, entity });
+    await storeNewEntity(ctx, tx, pos.table!, entity, async () => {
+      for (const [navName, refs] of Object.entries(bindings)) {
+        const provider = ctx.providers.get((type.navigation.get(navName)!.storage as { provider: string }).provider)!;
+        for (const ref of refs) await provider.addReference!(ctx, tx, entity, referencedId(ref));
+      }
+    });
     const body = { "@odata.context": `${this.contextUrl(ctx, req, false)}/$entity`, ...ctx.serializer.entity(pos.type, entity) };
     return { status: 201, body, headers: { location: `${ctx.serviceRoot}${req.relativeUrl.split("?")[0]}/${entity.id}` } };
   }

@@ -29,6 +29,8 @@ export interface GraphServices {
   providers: Map<string, NavigationProvider>;
   maxPageSize: number;
   audit: AuditTrail;
+  /** A single entity is about to be read: read-timed lifecycle steps may come due. True when state changed. */
+  observeRead(tenantId: string, entityId: string): Promise<boolean>;
 }
 
 export interface GraphContext extends GraphServices {

@@ -9,7 +9,7 @@ import { parseQueryOptions } from "../odata/queryOptions.js";
 import { authenticate, GRAPH_AUDIENCES } from "../identity/authenticate.js";
 import type { IdentityStore } from "../store/identityStore.js";
 import type { TrustedIssuers } from "../identity/trustedIssuers.js";
-import type { GraphServices } from "./graphContext.js";
+import type { GraphContext, GraphServices, Principal } from "./graphContext.js";
 import type { EntityRequests } from "./entityRequests.js";
 
 export const JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
@@ -39,6 +39,19 @@ export function jsonBody(request: FastifyRequest): unknown {
   }
 }
 
+/** The Graph context of an authenticated request (also used by control-plane routes that act as Graph would). */
+export function graphContextFor(services: GraphServices, request: FastifyRequest, principal: Principal, version = "beta"): GraphContext {
+  return {
+    ...services,
+    principal,
+    tenantId: principal.tenantId,
+    serviceRoot: `${baseUrlOf(request)}/${version}`,
+    requestHeaders: request.headers,
+    requestId: request.id,
+    audited: true,
+  };
+}
+
 export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) {
   const metadata = metadataDocument(deps.services.model);
   const handler = async (request: FastifyRequest, reply: import("fastify").FastifyReply) => {
@@ -66,7 +79,7 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) 
     const options = parseQueryOptions(new URLSearchParams(rawQuery), version === "beta");
     const body = request.method === "GET" || request.method === "DELETE" ? undefined : jsonBody(request);
     const result = await deps.requests.handle(
-      { ...deps.services, principal, tenantId: principal.tenantId, serviceRoot, requestHeaders: request.headers, requestId: request.id, audited: true },
+      graphContextFor(deps.services, request, principal, version),
       { method: request.method, resolved, options, body, relativeUrl: `/${rawPath.replace(/^\/+/, "")}${rawQuery ? `?${rawQuery}` : ""}` },
     );
     reply.code(result.status).headers(result.headers ?? {});

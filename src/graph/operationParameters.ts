@@ -10,7 +10,7 @@ export function actionParameters(validator: BodyValidator, op: BoundOperationDec
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest(`The body of '${op.name}' must be a JSON object.`);
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
-    const decl = declared[name];
+    const decl = declared[name] ?? (op.additionalParameters ? { type: op.additionalParameters } : undefined);
     if (!decl) throw badRequest(`The parameter '${name}' is not a parameter of the action '${op.name}'.`);
     out[name] = validator.value(decl, value, name);
   }

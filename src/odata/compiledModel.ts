@@ -211,7 +211,7 @@ export class CompiledModel {
     const byDeclaration = new Map<string, StorageTable>();
     for (const d of this.decl.entityTypes) {
       for (const [name, nav] of Object.entries(d.navigation ?? {})) {
-        if (nav.storage.kind !== "contained") continue;
+        if (nav.storage.kind !== "contained" || nav.aliasOf) continue;
         const key = `${d.name}/${name}`;
         const parented = !singletonTypes.has(d.name);
         const tableName = parented ? snakeCase(`${d.name}_${name}`) : snakeCase(name);
@@ -222,7 +222,7 @@ export class CompiledModel {
       for (const nav of t.navigation.values()) {
         if (nav.storage.kind !== "contained") continue;
         for (let owner: EntityType | undefined = t; owner; owner = owner.base) {
-          const table = byDeclaration.get(`${owner.name}/${nav.name}`);
+          const table = byDeclaration.get(`${owner.name}/${nav.aliasOf ?? nav.name}`);
           if (table) {
             nav.table = table;
             break;

@@ -56,6 +56,10 @@ export interface NavigationDecl {
   /** Supports $ref (add/remove references) — only provider navigations. */
   references?: boolean;
   permissions?: OperationPermissions;
+  /** Another name for a contained collection of the same type: both names serve the same rows. */
+  aliasOf?: string;
+  /** The methods the collection and its entities support, when not all of GET, POST, PATCH, DELETE. */
+  methods?: ("GET" | "POST" | "PATCH" | "DELETE")[];
 }
 
 export interface StructuredTypeDecl {
@@ -99,6 +103,8 @@ export interface BoundOperationDecl {
   permissions: PermissionDecl;
   /** An action that only reads (checkMemberGroups …): not audited. */
   readOnly?: boolean;
+  /** Parameters beyond the declared ones are accepted when of this type (wipe's future booleans). */
+  additionalParameters?: "Edm.Boolean";
 }
 
 export interface EntitySetDecl {

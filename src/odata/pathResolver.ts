@@ -27,6 +27,8 @@ export interface ResolvedPath {
   type?: EntityType;
   /** Permissions of the collection the path ends in (reads and writes of it). */
   permissions?: OperationPermissions;
+  /** The methods that collection supports, when restricted. */
+  methods?: string[];
   /** OData route template, e.g. `~/singleton/navigation/key`, for "no route" errors. */
   template: string;
 }
@@ -94,6 +96,7 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
     | { shape: "entity"; type: EntityType; permissions?: OperationPermissions }
     | { shape: "end"; target: PathTarget; type?: EntityType; permissions?: OperationPermissions };
   let state: State = { shape: "root" };
+  let methods: string[] | undefined;
 
   const isCastOf = (name: string, type: EntityType) => {
     const short = stripNamespace(name, model.namespace);
@@ -176,6 +179,7 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
       steps.push({ kind: "navigation", nav, type });
       template.push("navigation");
       const permissions = nav.permissions ?? entity.permissions;
+      if (nav.permissions) methods = nav.methods;
       if (!permissions) throw new Error(`model: navigation ${entity.type.name}/${nav.name} declares no permissions`);
       state = nav.collection ? { shape: "collection", type, permissions } : { shape: "entity", type, permissions };
       if (seg.parens !== undefined) {
@@ -205,5 +209,5 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
     state.shape === "end"
       ? state
       : { target: (state.shape === "collection" ? "collection" : "entity") as PathTarget, type: state.type, permissions: state.permissions };
-  return { steps, target: final.target, type: final.type, permissions: final.permissions, template: template.join("/") };
+  return { steps, target: final.target, type: final.type, permissions: final.permissions, methods, template: template.join("/") };
 }

@@ -5,6 +5,11 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { graphModel } from "../graph/model/index.js";
 import { EntityRequests } from "../graph/entityRequests.js";
 import { AuditTrail } from "../graph/auditTrail.js";
+import { DEVICE_ACTION_WORK, deviceActionHandler, deviceActionWork } from "../graph/devices/deviceActionRequests.js";
+import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
+import { Reconciler } from "../reconcile/reconciler.js";
+import { WorkQueue } from "../reconcile/workQueue.js";
+import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
 import { EntityBehaviours, type GraphServices, type NavigationProvider } from "../graph/graphContext.js";
 import { registerGraphRoutes } from "../graph/graphRoutes.js";
 import { registerDirectoryBehaviours } from "../graph/directory/directoryBehaviours.js";
@@ -53,6 +58,10 @@ export interface AllotOptions {
   /** Key for installation-wide control operations (X-Allot-Admin-Key). */
   adminKey?: string;
   bodyLimitBytes?: number;
+  /** Timing of every lifecycle step: `immediate`, `<n>s` or `<n>reads` (default 1s). */
+  lifecycle?: string;
+  /** Run the reconciler loop in this process (default true). */
+  reconcile?: boolean;
   clock?: Clock;
   logger?: boolean;
 }
@@ -63,6 +72,7 @@ export interface RunningAllot {
   db: Database;
   services: GraphServices;
   identity: IdentityStore;
+  reconciler: Reconciler;
   close(): Promise<void>;
 }
 
@@ -102,6 +112,9 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     ["groupMembers", groupMembersProvider(memberships)],
     ["memberOf", memberOfProvider(memberships)],
   ]);
+  const timing = parseLifecycleTiming(options.lifecycle ?? "1s");
+  const queue = new WorkQueue(db);
+  const reconciler = new Reconciler(db, queue, clock, () => timing);
   const services: GraphServices = {
     db,
     model: graphModel,
@@ -113,8 +126,13 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     providers,
     maxPageSize: options.maxPageSize ?? 1000,
     audit: new AuditTrail(graphModel, entities),
+    observeRead: (tenantId, id) => (timing.kind === "afterReads" ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
   };
-  const requests = new EntityRequests(new Map(Object.entries(memberGroupActions(memberships))));
+  const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
+  reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
+  const requests = new EntityRequests(
+    new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing) })),
+  );
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -179,6 +197,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     wipeTenant: (tenantId) => db.transaction((tx) => wipeTenantState(tx, graphModel, tenantId)),
     get issuerBase() { return issuerBase(); },
   });
+  registerEnrollmentRoutes(app, { services, identity, trusted, get issuerBase() { return issuerBase(); } });
   registerControlRoutes(app, { db, identity, services, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 
   await app.listen({ port: options.port, host: options.host });
@@ -187,6 +206,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   url = `${options.tls ? "https" : "http"}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
   if (fixture && (await identity.listTenants()).length === 0) await seedInto(fixture);
+  if (options.reconcile !== false) reconciler.start();
 
   return {
     url,
@@ -194,8 +214,10 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     db,
     services,
     identity,
+    reconciler,
     async close() {
       await app.close();
+      await reconciler.stop();
       await db.close();
     },
   };

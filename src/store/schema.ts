@@ -4,7 +4,7 @@
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Database, SqlExecutor } from "./database.js";
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 interface Ddl {
   json: string;
@@ -72,6 +72,20 @@ function fixedMigrations(ddl: Ddl): string[] {
       "CREATE INDEX IF NOT EXISTS group_members_by_member ON group_members (tenant_id, member_id)",
       "CREATE INDEX IF NOT EXISTS group_members_by_group_seq ON group_members (tenant_id, group_id, seq)",
     ].join(";\n"),
+    // 2: the reconciler's queue (pending lifecycle steps) and its log of applied steps, whose key makes every
+    // step happen at most once whatever crashes or competing processes do.
+    [
+      seqKeyed(
+        "pending_work",
+        `tenant_id TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, subject_id TEXT NOT NULL, step INTEGER NOT NULL,
+         due_at TEXT NOT NULL, reads_left INTEGER, payload ${ddl.json} NOT NULL, lease_owner TEXT, lease_until TEXT`,
+        "tenant_id, id",
+      ),
+      "CREATE INDEX IF NOT EXISTS pending_work_due ON pending_work (due_at)",
+      "CREATE INDEX IF NOT EXISTS pending_work_subject ON pending_work (tenant_id, subject_id)",
+      `CREATE TABLE IF NOT EXISTS work_log (tenant_id TEXT NOT NULL, work_id TEXT NOT NULL, step INTEGER NOT NULL, kind TEXT NOT NULL,
+         subject_id TEXT NOT NULL, applied_at TEXT NOT NULL, applied_by TEXT NOT NULL, PRIMARY KEY (tenant_id, work_id, step))`,
+    ].join(";\n"),
   ];
 }
 
@@ -123,7 +137,7 @@ export async function migrate(db: Database, model: CompiledModel): Promise<void>
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (model: CompiledModel) => [...model.tables.map((t) => t.name), "group_members"];
+export const tenantTables = (model: CompiledModel) => [...model.tables.map((t) => t.name), "group_members", "pending_work", "work_log"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
 export async function wipeTenantState(x: SqlExecutor, model: CompiledModel, tenantId: string) {

@@ -21,6 +21,8 @@ export interface SqlDialect {
   jsonArrayAny(documentColumnSql: string, propertyName: string, predicate: (elementSql: string) => string): string;
   /** Expression that sorts a text column case-insensitively. */
   orderText(columnSql: string): string;
+  /** The text of a top-level field of a JSON document column. */
+  jsonText(documentColumnSql: string, field: string): string;
 }
 
 export const sqliteDialect: SqlDialect = {
@@ -32,6 +34,7 @@ export const sqliteDialect: SqlDialect = {
   jsonArrayAny: (doc, name, predicate) =>
     `EXISTS (SELECT 1 FROM json_each(${doc}, '$.${name}') AS e WHERE ${predicate("e.value COLLATE NOCASE")})`,
   orderText: (c) => c,
+  jsonText: (doc, field) => `json_extract(${doc}, '$.${field}')`,
 };
 
 export const postgresDialect: SqlDialect = {
@@ -43,4 +46,5 @@ export const postgresDialect: SqlDialect = {
   jsonArrayAny: (doc, name, predicate) =>
     `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${doc}->'${name}') AS e(v) WHERE ${predicate("e.v")})`,
   orderText: (c) => `lower(${c})`,
+  jsonText: (doc, field) => `(${doc}->>'${field}')`,
 };

@@ -4,10 +4,12 @@
 import { CompiledModel } from "../../odata/compiledModel.js";
 import type { ModelDecl } from "../../odata/model.js";
 import { auditing } from "./auditing.js";
+import { autopilot } from "./autopilot.js";
 import { directory } from "./directory.js";
+import { managedDevices } from "./managedDevices.js";
 import type { ModelPart } from "./modelPart.js";
 
-const parts: ModelPart[] = [directory, auditing];
+const parts: ModelPart[] = [directory, auditing, managedDevices, autopilot];
 
 export const graphModelDecl: ModelDecl = {
   namespace: "microsoft.graph",

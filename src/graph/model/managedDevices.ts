@@ -1,0 +1,131 @@
+// Intune managed devices (spec §2.5): deviceManagement/managedDevices and its comanagedDevices alias, the device
+// action results, and the actions wipe, retire and syncDevice.
+
+import { anyOf, areaPermissions } from "./permissions.js";
+import type { ModelPart } from "./modelPart.js";
+
+const ro = (type: string, extra: object = {}) => ({ type, readOnly: true, ...extra });
+const roFilter = (type: string) => ro(type, { filterable: true, sortable: true });
+const devices = areaPermissions("DeviceManagementManagedDevices");
+/** Remote actions need the privileged permission (spelled as Graph's permission reference spells it). */
+const privileged = anyOf(["DeviceManagementManagedDevices.PrivilegedOperations.All"]);
+
+export const managedDevices: ModelPart = {
+  enumTypes: [
+    { name: "complianceState", members: ["unknown", "compliant", "noncompliant", "conflict", "error", "inGracePeriod", "configManager"] },
+    {
+      name: "managementAgentType",
+      members: ["eas", "mdm", "easMdm", "intuneClient", "easIntuneClient", "configurationManagerClient", "configurationManagerClientMdm", "configurationManagerClientMdmEas", "unknown", "jamf", "googleCloudDevicePolicyController", "microsoft365ManagedMdm", "msSense", "intuneAosp", "google", "unknownFutureValue"],
+    },
+    {
+      name: "managementState",
+      members: ["managed", "retirePending", "retireFailed", "wipePending", "wipeFailed", "unhealthy", "deletePending", "retireIssued", "wipeIssued", "wipeCanceled", "retireCanceled", "discovered", "unknownFutureValue"],
+    },
+    { name: "ownerType", members: ["unknown", "company", "personal"] },
+    { name: "managedDeviceOwnerType", members: ["unknown", "company", "personal", "unknownFutureValue"] },
+    {
+      name: "deviceEnrollmentType",
+      members: ["unknown", "userEnrollment", "deviceEnrollmentManager", "appleBulkWithUser", "appleBulkWithoutUser", "windowsAzureADJoin", "windowsBulkUserless", "windowsAutoEnrollment", "windowsBulkAzureDomainJoin", "windowsCoManagement", "windowsAzureADJoinUsingDeviceAuth", "appleUserEnrollment", "appleUserEnrollmentWithServiceAccount", "unknownFutureValue"],
+    },
+    { name: "joinType", members: ["unknown", "azureADJoined", "azureADRegistered", "hybridAzureADJoined", "unknownFutureValue"] },
+    { name: "managedDeviceArchitecture", members: ["unknown", "x86", "x64", "arm", "arM64", "unknownFutureValue"] },
+    { name: "managedDeviceManagementFeatures", members: ["none", "microsoftManagedDesktop", "unknownFutureValue"] },
+    { name: "actionState", members: ["none", "pending", "canceled", "active", "done", "failed", "notSupported"] },
+    { name: "deviceRegistrationState", members: ["notRegistered", "registered", "revoked", "keyConflict", "approvalPending", "certificateReset", "notRegisteredPendingEnrollment", "unknown"] },
+    { name: "deviceType", members: ["desktop", "windowsRT", "winMO6", "nokia", "windowsPhone", "mac", "winCE", "winEmbedded", "iPhone", "iPad", "iPod", "android", "iSocConsumer", "unix", "macMDM", "holoLens", "surfaceHub", "androidForWork", "androidEnterprise", "windows10x", "androidnGMS", "chromeOS", "linux", "blackberry", "palm", "unknown", "cloudPC"] },
+  ],
+  complexTypes: [
+    {
+      name: "deviceActionResult",
+      properties: {
+        actionName: { type: "Edm.String" },
+        actionState: { type: "actionState" },
+        startDateTime: { type: "Edm.DateTimeOffset" },
+        lastUpdatedDateTime: { type: "Edm.DateTimeOffset" },
+      },
+    },
+  ],
+  entityTypes: [
+    {
+      name: "managedDevice",
+      baseType: "entity",
+      flavor: "intune",
+      audit: { category: "Device", component: "DeviceManagement" },
+      properties: {
+        userId: roFilter("Edm.String"),
+        deviceName: roFilter("Edm.String"),
+        managedDeviceName: ro("Edm.String"),
+        operatingSystem: roFilter("Edm.String"),
+        osVersion: roFilter("Edm.String"),
+        deviceType: roFilter("deviceType"),
+        complianceState: roFilter("complianceState"),
+        managementAgent: roFilter("managementAgentType"),
+        managementState: roFilter("managementState"),
+        enrolledDateTime: roFilter("Edm.DateTimeOffset"),
+        lastSyncDateTime: roFilter("Edm.DateTimeOffset"),
+        azureADDeviceId: roFilter("Edm.String"),
+        azureActiveDirectoryDeviceId: roFilter("Edm.String"),
+        azureADRegistered: ro("Edm.Boolean"),
+        deviceRegistrationState: roFilter("deviceRegistrationState"),
+        userPrincipalName: roFilter("Edm.String"),
+        emailAddress: roFilter("Edm.String"),
+        userDisplayName: roFilter("Edm.String"),
+        model: roFilter("Edm.String"),
+        manufacturer: roFilter("Edm.String"),
+        serialNumber: roFilter("Edm.String"),
+        imei: ro("Edm.String"),
+        wiFiMacAddress: ro("Edm.String"),
+        ethernetMacAddress: ro("Edm.String"),
+        ownerType: { type: "ownerType", filterable: true, sortable: true },
+        managedDeviceOwnerType: { type: "managedDeviceOwnerType", filterable: true, sortable: true },
+        deviceEnrollmentType: roFilter("deviceEnrollmentType"),
+        joinType: roFilter("joinType"),
+        autopilotEnrolled: roFilter("Edm.Boolean"),
+        enrollmentProfileName: roFilter("Edm.String"),
+        deviceCategoryDisplayName: roFilter("Edm.String"),
+        processorArchitecture: roFilter("managedDeviceArchitecture"),
+        skuFamily: roFilter("Edm.String"),
+        skuNumber: ro("Edm.Int32"),
+        isEncrypted: roFilter("Edm.Boolean"),
+        isSupervised: ro("Edm.Boolean"),
+        jailBroken: ro("Edm.String"),
+        totalStorageSpaceInBytes: ro("Edm.Int64"),
+        freeStorageSpaceInBytes: ro("Edm.Int64"),
+        physicalMemoryInBytes: ro("Edm.Int64"),
+        complianceGracePeriodExpirationDateTime: ro("Edm.DateTimeOffset"),
+        managementCertificateExpirationDate: ro("Edm.DateTimeOffset"),
+        roleScopeTagIds: { type: "Edm.String", collection: true },
+        notes: { type: "Edm.String" },
+        managementFeatures: roFilter("managedDeviceManagementFeatures"),
+        deviceActionResults: { type: "deviceActionResult", collection: true, readOnly: true },
+      },
+    },
+    { name: "windowsManagedDevice", baseType: "managedDevice", properties: {} },
+  ],
+  entitySets: [],
+  operations: [
+    {
+      name: "wipe",
+      kind: "action",
+      bindingType: "managedDevice",
+      bindingCollection: false,
+      parameters: {
+        keepEnrollmentData: { type: "Edm.Boolean" },
+        keepUserData: { type: "Edm.Boolean" },
+        macOsUnlockCode: { type: "Edm.String" },
+        persistEsimDataPlan: { type: "Edm.Boolean" },
+        useProtectedWipe: { type: "Edm.Boolean" },
+      },
+      additionalParameters: "Edm.Boolean",
+      handler: "deviceAction",
+      permissions: privileged,
+    },
+    { name: "retire", kind: "action", bindingType: "managedDevice", bindingCollection: false, handler: "deviceAction", permissions: privileged },
+    { name: "syncDevice", kind: "action", bindingType: "managedDevice", bindingCollection: false, handler: "deviceAction", permissions: privileged },
+  ],
+  deviceManagement: {
+    // Devices are enrolled (POST /_allot/devices), never created through Graph; notes and ownership can be changed.
+    managedDevices: { target: "managedDevice", collection: true, storage: { kind: "contained" }, permissions: devices, methods: ["GET", "PATCH", "DELETE"] },
+    comanagedDevices: { target: "managedDevice", collection: true, storage: { kind: "contained" }, aliasOf: "managedDevices", permissions: devices, methods: ["GET", "PATCH", "DELETE"] },
+  },
+};

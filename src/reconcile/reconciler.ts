@@ -1,0 +1,112 @@
+// The reconciler: claims due work in bounded batches and applies each step exactly once, in one transaction with
+// the change it makes. Nothing is held in memory that a restart would lose: a crashed process's leases expire and
+// the work is claimed again; the work_log key turns a repeated step into a no-op.
+
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { LifecycleTiming } from "../engine/lifecycleTiming.js";
+import { scheduleStep } from "../engine/lifecycleTiming.js";
+import type { Database, SqlExecutor } from "../store/database.js";
+import type { Clock } from "../time/clock.js";
+import type { WorkItem, WorkQueue } from "./workQueue.js";
+
+export interface WorkHandler {
+  /** Applies `item.step`; answers whether further steps follow. */
+  apply(tx: SqlExecutor, item: WorkItem, at: Date): Promise<{ more: boolean }>;
+}
+
+export interface ReconcilerOptions {
+  batchSize?: number;
+  pollIntervalMs?: number;
+  leaseMs?: number;
+}
+
+class AlreadyApplied extends Error {}
+
+export class Reconciler {
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  private readonly handlers = new Map<string, WorkHandler>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = true;
+
+  constructor(
+    private readonly db: Database,
+    readonly queue: WorkQueue,
+    private readonly clock: Clock,
+    private readonly timing: () => LifecycleTiming,
+    private readonly options: ReconcilerOptions = {},
+  ) {}
+
+  register(kind: string, handler: WorkHandler) {
+    this.handlers.set(kind, handler);
+  }
+
+  start() {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.runOnce()
+        .catch((e) => process.stderr.write(`allot reconciler: ${(e as Error).stack ?? e}\n`))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollIntervalMs ?? 100);
+        });
+    };
+    tick();
+  }
+
+  /** Stops claiming; waits for the batch in progress to finish. */
+  async stop() {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Claims and applies one batch; answers how many steps were applied. */
+  async runOnce(): Promise<number> {
+    const now = this.clock.now();
+    const items = await this.queue.claim(this.owner, now, new Date(now.getTime() + (this.options.leaseMs ?? 10_000)), this.options.batchSize ?? 500);
+    let applied = 0;
+    for (const item of items) if (await this.applyStep(item)) applied++;
+    return applied;
+  }
+
+  /** Applies the item's current step; false when the step had already been applied elsewhere. */
+  async applyStep(item: WorkItem, within?: SqlExecutor): Promise<boolean> {
+    const handler = this.handlers.get(item.kind);
+    if (!handler) throw new Error(`no handler for work of kind ${item.kind}`);
+    const work = async (tx: SqlExecutor) => {
+      const at = this.clock.now();
+      if (!(await this.queue.logStep(tx, item, this.owner, at.toISOString()))) throw new AlreadyApplied();
+      const { more } = await handler.apply(tx, item, at);
+      await this.queue.advance(tx, item, more ? scheduleStep(this.timing(), at) : undefined);
+    };
+    try {
+      if (within) await work(within);
+      else await this.db.transaction(work);
+      return true;
+    } catch (e) {
+      if (e instanceof AlreadyApplied) {
+        // Someone applied this step already; the row it left behind is current, so just drop our stale copy.
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** Runs every remaining step of an item at once, inside the caller's transaction (immediate timing). */
+  async runToCompletion(tx: SqlExecutor, item: WorkItem): Promise<void> {
+    let current: WorkItem | undefined = item;
+    while (current) {
+      await this.applyStep(current, tx);
+      current = await this.queue.get(tx, item.tenantId, item.id);
+    }
+  }
+
+  /** A read of a subject: read-timed steps that come due are applied before the read is answered. */
+  async observeRead(tenantId: string, subjectId: string): Promise<boolean> {
+    const ready = await this.queue.noteRead(tenantId, subjectId, this.clock.now());
+    for (const item of ready) await this.applyStep(item);
+    return ready.length > 0;
+  }
+}
