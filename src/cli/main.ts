@@ -13,7 +13,7 @@ import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
 const DEFAULT_PORT = 4680;
 
 const usage = `Usage:
-  allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://…]
+  allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://… [--database-schema allot]]
               [--seed demo|none|FILE] [--https | --cert FILE --key FILE] [--public-url URL] [--admin-key KEY]
               [--page-size 1000] [--trust-issuer URL]... [--tenant-claim tid]
               [--lifecycle immediate|<n>s|<n>reads] [--log]
@@ -32,6 +32,7 @@ async function serve(argv: string[]) {
       data: { type: "string", default: "./.allot" },
       "in-memory": { type: "boolean", default: false },
       "database-url": { type: "string" },
+      "database-schema": { type: "string", default: "allot" },
       seed: { type: "string", default: "demo" },
       https: { type: "boolean", default: false },
       cert: { type: "string" },
@@ -48,7 +49,7 @@ async function serve(argv: string[]) {
   const dataDir = resolve(values.data!);
   mkdirSync(dataDir, { recursive: true });
   const store: StoreOption = values["database-url"]
-    ? { kind: "postgres", url: values["database-url"] }
+    ? { kind: "postgres", url: values["database-url"], schema: values["database-schema"] }
     : { kind: "sqlite", file: values["in-memory"] ? ":memory:" : join(dataDir, "allot.db") };
   let tls: { certPem: string; keyPem: string } | undefined;
   let caPath: string | undefined;
