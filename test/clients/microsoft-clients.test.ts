@@ -219,6 +219,38 @@ for (const backend of await backendsToTest()) {
         assert.equal(viaLinks.length, 3);
       });
 
+      it("managed devices: a $filter/$top list paged to the end, and a wipe through the v3 client", async () => {
+        const token = (await credential().getToken(GRAPH_SCOPE))!.token;
+        const prefix = `V3-${randomBytes(3).toString("hex")}`;
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const res = await fetch(`${tls.url}/_allot/devices`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            body: JSON.stringify({ deviceName: `${prefix}-${i}` }),
+            ...trustCa,
+          } as NodeFetchInit);
+          assert.equal(res.status, 201);
+          ids.push(((await res.json()) as { managedDeviceId: string }).managedDeviceId);
+        }
+        const seen: string[] = [];
+        const iterator = new PageIterator(
+          client,
+          await client.api("/deviceManagement/managedDevices").filter(`startswith(deviceName,'${prefix}')`).top(2).select("id,deviceName").get(),
+          (d: { id: string }) => {
+            seen.push(d.id);
+            return true;
+          },
+        );
+        await iterator.iterate();
+        assert.deepEqual(sorted(seen), sorted(ids));
+        await client.api(`/deviceManagement/managedDevices/${ids[0]}/wipe`).post({ keepEnrollmentData: true, keepUserData: false });
+        const device = await client.api(`/deviceManagement/managedDevices/${ids[0]}`).select("managementState,deviceActionResults").get();
+        assert.equal(device.managementState, "wipePending");
+        assert.equal(device.deviceActionResults[0].actionName, "wipe");
+        await assert.rejects(client.api(`/deviceManagement/managedDevices/${randomUUID()}/wipe`).post({}), (e: GraphError) => e.statusCode === 404);
+      });
+
       it("lists a group's members as users, and DELETE members/{id}/$ref removes one", async () => {
         const group = await client.api("/groups").post(groupBody(`v3 members ${randomBytes(3).toString("hex")}`));
         for (const user of [ADELE, NESTOR]) {

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { graphModel } from "../../src/graph/model/index.js";
-import type { PermissionDecl } from "../../src/odata/model.js";
+import type { OperationPermissions, PermissionDecl } from "../../src/odata/model.js";
+import type { EntityType } from "../../src/odata/compiledModel.js";
 import { allPermissions } from "../../src/seed/fixture.js";
 import { DEFAULT_ADMIN_KEY } from "../../src/server/allotServer.js";
 import { backendsToTest, DEMO_TENANT_ID, startTestServer, type TestServer } from "../support/allotUnderTest.js";
@@ -16,76 +17,126 @@ const ADELE = "a110c0de-0000-4000-8000-000000000101";
 const STATIC_GROUP = "a110c0de-0000-4000-8000-000000000503";
 let counter = 0;
 
-/** What the test needs to call each entity set: a seeded id and a valid new body. Every set must be here. */
-const samples: Record<string, { id: string; body: () => Record<string, unknown> }> = {
-  users: {
-    id: ADELE,
-    body: () => ({ accountEnabled: true, displayName: `Matrix ${++counter}`, mailNickname: `m${counter}`, userPrincipalName: `m${counter}@allotdemo.onmicrosoft.com`, passwordProfile: { password: "Matrix-Pass-1" } }),
+/** What the test needs to call each collection: an existing id, and how to make a disposable entity. */
+interface Sample {
+  id(s: TestServer): Promise<string>;
+  /** A valid body for POST, when the collection accepts POST. */
+  body?: () => Record<string, unknown>;
+  /** Makes an entity a write may change or delete. */
+  disposable(s: TestServer): Promise<string>;
+  patch: Record<string, unknown>;
+}
+
+const posted = (path: string, body: () => Record<string, unknown>) => async (s: TestServer) => {
+  const res = await s.call("POST", path, body());
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body.id as string;
+};
+const enrolled = async (s: TestServer) => {
+  const res = await s.call("POST", "/_allot/devices", { deviceName: `MATRIX-${++counter}` });
+  assert.equal(res.status, 201);
+  return res.body.managedDeviceId as string;
+};
+const userBody = () => ({ accountEnabled: true, displayName: `Matrix ${++counter}`, mailNickname: `m${counter}`, userPrincipalName: `m${counter}@allotdemo.onmicrosoft.com`, passwordProfile: { password: "Matrix-Pass-1" } });
+const groupBody = () => ({ displayName: `Matrix ${++counter}`, mailEnabled: false, mailNickname: `g${++counter}`, securityEnabled: true });
+const deviceBody = () => ({ accountEnabled: true, alternativeSecurityIds: [{ type: 2, key: "AAE=" }], deviceId: crypto.randomUUID(), displayName: `MATRIX-${++counter}`, operatingSystem: "Windows", operatingSystemVersion: "10.0.1" });
+const identityBody = () => ({ serialNumber: `MX${++counter}`, manufacturer: "Microsoft Corporation", model: "Surface Laptop 5" });
+/** One enrolled device per server, for the reads and actions that need an existing device. */
+const enrolledDevices = new WeakMap<TestServer, Promise<string>>();
+const enrolledDevice = (s: TestServer) => {
+  if (!enrolledDevices.has(s)) enrolledDevices.set(s, enrolled(s));
+  return enrolledDevices.get(s)!;
+};
+
+/** Every collection the model routes must be here; the test fails for one that is not. */
+const samples: Record<string, Sample> = {
+  users: { id: async () => ADELE, body: userBody, disposable: posted("/users", userBody), patch: { jobTitle: "Tester" } },
+  groups: { id: async () => STATIC_GROUP, body: groupBody, disposable: posted("/groups", groupBody), patch: { description: "changed" } },
+  devices: { id: async () => "a110c0de-0000-4000-8000-000000000201", body: deviceBody, disposable: posted("/devices", deviceBody), patch: { displayName: "renamed" } },
+  "deviceManagement/managedDevices": { id: enrolledDevice, disposable: enrolled, patch: { notes: "matrix" } },
+  "deviceManagement/comanagedDevices": { id: enrolledDevice, disposable: enrolled, patch: { notes: "matrix" } },
+  "deviceManagement/windowsAutopilotDeviceIdentities": {
+    id: async (s) => posted("/deviceManagement/windowsAutopilotDeviceIdentities", identityBody)(s),
+    body: identityBody,
+    disposable: posted("/deviceManagement/windowsAutopilotDeviceIdentities", identityBody),
+    patch: {},
   },
-  groups: { id: STATIC_GROUP, body: () => ({ displayName: `Matrix ${++counter}`, mailEnabled: false, mailNickname: `g${++counter}`, securityEnabled: true }) },
-  devices: {
-    id: "a110c0de-0000-4000-8000-000000000201",
-    body: () => ({ accountEnabled: true, alternativeSecurityIds: [{ type: 2, key: "AAE=" }], deviceId: crypto.randomUUID(), displayName: `MATRIX-${++counter}`, operatingSystem: "Windows", operatingSystemVersion: "10.0.1" }),
+  "deviceManagement/auditEvents": {
+    id: async (s) => (await s.call("GET", "/deviceManagement/auditEvents?$top=1")).body.value[0].id,
+    disposable: async () => assert.fail("audit events are never written through Graph"),
+    patch: {},
   },
 };
 const actionBodies: Record<string, Record<string, unknown>> = {
   checkMemberGroups: { groupIds: [STATIC_GROUP] },
   getMemberGroups: { securityEnabledOnly: false },
+  wipe: { keepEnrollmentData: true },
+  retire: {},
+  syncDevice: {},
 };
 
 interface MatrixOperation {
   name: string;
   permission: PermissionDecl;
   /** Builds a fresh request (a write gets its own disposable target). */
-  request(s: TestServer, token: string): Promise<{ method: string; path: string; body?: unknown }>;
+  request(s: TestServer): Promise<{ method: string; path: string; body?: unknown }>;
 }
 
-async function disposable(s: TestServer, set: string): Promise<string> {
-  const res = await s.call("POST", `/${set}`, samples[set].body());
-  assert.equal(res.status, 201, JSON.stringify(res.body));
-  return res.body.id;
+interface Collection {
+  path: string;
+  type: EntityType;
+  permissions: OperationPermissions;
+  methods: string[];
+}
+
+function collectionsOfModel(): Collection[] {
+  const all = ["GET", "POST", "PATCH", "DELETE"];
+  return [
+    ...[...graphModel.entitySets.values()].map((set) => ({ path: set.name, type: graphModel.entityType(set.entityType), permissions: set.permissions, methods: all })),
+    ...[...graphModel.entityType("deviceManagement").navigation.values()].map((nav) => {
+      const writable = nav.permissions!.write.application.length > 0;
+      return { path: `deviceManagement/${nav.name}`, type: graphModel.entityType(nav.target), permissions: nav.permissions!, methods: nav.methods ?? (writable ? all : ["GET"]) };
+    }),
+  ];
 }
 
 function operationsOfModel(): MatrixOperation[] {
   const ops: MatrixOperation[] = [];
-  for (const set of graphModel.entitySets.values()) {
-    const sample = samples[set.name];
-    assert.ok(sample, `the matrix needs a sample for entity set '${set.name}'`);
-    const { read, write } = set.permissions;
-    ops.push({ name: `GET /${set.name}`, permission: read, request: async () => ({ method: "GET", path: `/${set.name}` }) });
-    ops.push({ name: `GET /${set.name}/{id}`, permission: read, request: async () => ({ method: "GET", path: `/${set.name}/${sample.id}` }) });
-    ops.push({ name: `POST /${set.name}`, permission: write, request: async () => ({ method: "POST", path: `/${set.name}`, body: sample.body() }) });
-    ops.push({ name: `PATCH /${set.name}/{id}`, permission: write, request: async (s) => ({ method: "PATCH", path: `/${set.name}/${await disposable(s, set.name)}`, body: { displayName: `Patched ${++counter}` } }) });
-    ops.push({ name: `DELETE /${set.name}/{id}`, permission: write, request: async (s) => ({ method: "DELETE", path: `/${set.name}/${await disposable(s, set.name)}` }) });
-    const type = graphModel.entityType(set.entityType);
-    for (const nav of type.navigation.values()) {
-      const perms = nav.permissions ?? set.permissions;
-      ops.push({ name: `GET /${set.name}/{id}/${nav.name}`, permission: perms.read, request: async () => ({ method: "GET", path: `/${set.name}/${sample.id}/${nav.name}` }) });
+  for (const c of collectionsOfModel()) {
+    const sample = samples[c.path];
+    assert.ok(sample, `the matrix needs a sample for the collection '${c.path}'`);
+    const { read, write } = c.permissions;
+    const at = (id: string) => `/${c.path}/${id}`;
+    ops.push({ name: `GET /${c.path}`, permission: read, request: async () => ({ method: "GET", path: `/${c.path}` }) });
+    ops.push({ name: `GET /${c.path}/{id}`, permission: read, request: async (s) => ({ method: "GET", path: at(await sample.id(s)) }) });
+    if (c.methods.includes("POST")) ops.push({ name: `POST /${c.path}`, permission: write, request: async () => ({ method: "POST", path: `/${c.path}`, body: sample.body!() }) });
+    if (c.methods.includes("PATCH")) ops.push({ name: `PATCH /${c.path}/{id}`, permission: write, request: async (s) => ({ method: "PATCH", path: at(await sample.disposable(s)), body: sample.patch }) });
+    if (c.methods.includes("DELETE")) ops.push({ name: `DELETE /${c.path}/{id}`, permission: write, request: async (s) => ({ method: "DELETE", path: at(await sample.disposable(s)) }) });
+    for (const nav of c.type.navigation.values()) {
+      const perms = nav.permissions ?? c.permissions;
+      ops.push({ name: `GET /${c.path}/{id}/${nav.name}`, permission: perms.read, request: async (s) => ({ method: "GET", path: `${at(await sample.id(s))}/${nav.name}` }) });
       if (nav.references) {
         ops.push({
-          name: `POST /${set.name}/{id}/${nav.name}/$ref`,
+          name: `POST /${c.path}/{id}/${nav.name}/$ref`,
           permission: perms.write,
-          request: async (s) => ({ method: "POST", path: `/${set.name}/${await disposable(s, set.name)}/${nav.name}/$ref`, body: { "@odata.id": `${s.graph}/directoryObjects/${ADELE}` } }),
+          request: async (s) => ({ method: "POST", path: `${at(await sample.disposable(s))}/${nav.name}/$ref`, body: { "@odata.id": `${s.graph}/directoryObjects/${ADELE}` } }),
         });
         ops.push({
-          name: `DELETE /${set.name}/{id}/${nav.name}/{member}/$ref`,
+          name: `DELETE /${c.path}/{id}/${nav.name}/{member}/$ref`,
           permission: perms.write,
           request: async (s) => {
-            const id = await disposable(s, set.name);
-            assert.equal((await s.call("POST", `/${set.name}/${id}/${nav.name}/$ref`, { "@odata.id": `${s.graph}/directoryObjects/${ADELE}` })).status, 204);
-            return { method: "DELETE", path: `/${set.name}/${id}/${nav.name}/${ADELE}/$ref` };
+            const id = await sample.disposable(s);
+            assert.equal((await s.call("POST", `${at(id)}/${nav.name}/$ref`, { "@odata.id": `${s.graph}/directoryObjects/${ADELE}` })).status, 204);
+            return { method: "DELETE", path: `${at(id)}/${nav.name}/${ADELE}/$ref` };
           },
         });
       }
     }
     for (const op of graphModel.allOperations()) {
-      if (!graphModel.isAssignable(type, graphModel.entityType(op.bindingType)) || op.bindingCollection) continue;
+      if (op.bindingCollection || !graphModel.isAssignable(c.type, graphModel.entityType(op.bindingType))) continue;
       assert.ok(actionBodies[op.name], `the matrix needs a body for action '${op.name}'`);
-      ops.push({ name: `POST /${set.name}/{id}/${op.name}`, permission: op.permissions, request: async () => ({ method: "POST", path: `/${set.name}/${sample.id}/${op.name}`, body: actionBodies[op.name] }) });
+      ops.push({ name: `POST /${c.path}/{id}/${op.name}`, permission: op.permissions, request: async (s) => ({ method: "POST", path: `${at(await sample.id(s))}/${op.name}`, body: actionBodies[op.name] }) });
     }
-  }
-  for (const [name, nav] of graphModel.entityType("deviceManagement").navigation) {
-    ops.push({ name: `GET /deviceManagement/${name}`, permission: nav.permissions!.read, request: async () => ({ method: "GET", path: `/deviceManagement/${name}` }) });
   }
   return ops;
 }
@@ -119,28 +170,27 @@ for (const backend of await backendsToTest()) {
 
     for (const op of operationsOfModel()) {
       it(`${op.name}: 401 without a token, 403 without its permission, allowed with each of ${op.permission.application.join(" | ")}`, async () => {
-        const demoToken = await s.token();
         const send = async (token: string | undefined, r: { method: string; path: string; body?: unknown }) =>
           s.call(r.method, r.path, r.body, token ? { authorization: `Bearer ${token}` } : { authorization: "" });
 
-        const none = await send(undefined, await op.request(s, demoToken));
+        const none = await send(undefined, await op.request(s));
         assert.equal(none.status, 401, JSON.stringify(none.body));
 
         const withoutApp = await mint({ tenant: DEMO_TENANT_ID, roles: everything.application.filter((p) => !op.permission.application.includes(p)) });
-        const denied = await send(withoutApp, await op.request(s, demoToken));
+        const denied = await send(withoutApp, await op.request(s));
         assert.equal(denied.status, 403, JSON.stringify(denied.body));
         assert.equal(denied.body.error.code, "Authorization_RequestDenied");
 
         for (const permission of op.permission.application) {
-          const res = await send(await mint({ tenant: DEMO_TENANT_ID, roles: [permission] }), await op.request(s, demoToken));
+          const res = await send(await mint({ tenant: DEMO_TENANT_ID, roles: [permission] }), await op.request(s));
           assert.ok(res.status < 400, `${permission}: ${res.status} ${JSON.stringify(res.body)}`);
         }
         for (const scope of op.permission.delegated) {
-          const res = await send(await mint({ tenant: DEMO_TENANT_ID, user: "megan@allotdemo.onmicrosoft.com", scopes: [scope] }), await op.request(s, demoToken));
+          const res = await send(await mint({ tenant: DEMO_TENANT_ID, user: "megan@allotdemo.onmicrosoft.com", scopes: [scope] }), await op.request(s));
           assert.ok(res.status < 400, `delegated ${scope}: ${res.status} ${JSON.stringify(res.body)}`);
         }
         const withoutDelegated = await mint({ tenant: DEMO_TENANT_ID, user: "megan@allotdemo.onmicrosoft.com", scopes: everything.delegated.filter((p) => !op.permission.delegated.includes(p)) });
-        assert.equal((await send(withoutDelegated, await op.request(s, demoToken))).status, 403);
+        assert.equal((await send(withoutDelegated, await op.request(s))).status, 403);
       });
     }
 
@@ -149,7 +199,7 @@ for (const backend of await backendsToTest()) {
       const before = await snapshot();
       const foreign = await mint({ tenant: OTHER_TENANT, roles: everything.application });
       for (const op of operationsOfModel()) {
-        const r = await op.request(s, await s.token());
+        const r = await op.request(s);
         if (!/\/[0-9a-f-]{36}/.test(r.path)) {
           if (r.method !== "GET") continue;
           const res = await s.call(r.method, r.path, r.body, { authorization: `Bearer ${foreign}` });
