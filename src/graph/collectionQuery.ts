@@ -4,6 +4,7 @@
 import type { EntityType, StorageTable } from "../odata/compiledModel.js";
 import { badRequest } from "../odata/errors.js";
 import { parseFilter } from "../odata/filter/parser.js";
+import type { FilterExpr } from "../odata/filter/ast.js";
 import { filterToSql, type FilterPropertyResolver, type FilterValueType } from "../odata/filter/toSql.js";
 import type { EntitySetDecl, PropertyDecl } from "../odata/model.js";
 import type { QueryOptions } from "../odata/queryOptions.js";
@@ -40,6 +41,45 @@ function findProperty(type: EntityType, name: string): PropertyDecl | undefined 
     if (p) return p;
   }
   return undefined;
+}
+
+/** Intune refuses some operators on some properties (eq on an Autopilot serialNumber): the model says which. */
+function checkFilterOperators(expr: FilterExpr, type: EntityType) {
+  const propertyOf = (e: FilterExpr): string | undefined =>
+    e.kind === "property" ? e.path.join("/") : e.kind === "call" && (e.name === "tolower" || e.name === "toupper") ? propertyOf(e.args[0]) : undefined;
+  const check = (name: string | undefined, op: string) => {
+    const allowed = name === undefined ? undefined : findProperty(type, name)?.filterOperators;
+    if (allowed && !allowed.includes(op as never)) {
+      throw badRequest(`The operator '${op}' is not supported for the property '${name}' of '${type.qualifiedName}'; use ${allowed.join(", ")}.`);
+    }
+  };
+  const visit = (e: FilterExpr): void => {
+    switch (e.kind) {
+      case "compare":
+        check(propertyOf(e.left) ?? propertyOf(e.right), e.op);
+        return;
+      case "in":
+        check(propertyOf(e.operand), "in");
+        return;
+      case "call":
+        if (e.name === "contains" || e.name === "startswith" || e.name === "endswith") check(propertyOf(e.args[0]), e.name);
+        e.args.forEach(visit);
+        return;
+      case "logical":
+        visit(e.left);
+        visit(e.right);
+        return;
+      case "not":
+        visit(e.operand);
+        return;
+      case "lambda":
+        check(e.collection.join("/"), e.quantifier);
+        return;
+      default:
+        return;
+    }
+  };
+  visit(expr);
 }
 
 export function filterResolver(model: CompiledModel, table: StorageTable, type: EntityType): FilterPropertyResolver {
@@ -128,6 +168,7 @@ export function buildListQuery(args: {
 }): ListQuery {
   const { model, dialect, table, type, options } = args;
   const filter = options.filter !== undefined ? parseFilter(options.filter) : undefined;
+  if (filter) checkFilterOperators(filter, type);
   const resolver = filterResolver(model, table, type);
   const search = options.search !== undefined ? searchCondition(dialect, table, args.set, options.search, args.consistencyLevel) : undefined;
   const orderBy = orderTerms(dialect, table, type, options);

@@ -160,7 +160,13 @@ export class EntityRequests {
           } else {
             const provider = ctx.providers.get(step.nav.storage.provider);
             if (!provider || !parent) throw new Error(`no navigation provider ${step.nav.storage.provider}`);
-            pos = { kind: "collection", type: step.type, provider, parent };
+            if (step.nav.collection) {
+              pos = { kind: "collection", type: step.type, provider, parent };
+            } else {
+              const found = await provider.single!(ctx, x, parent);
+              if (!found) throw notFound(`The ${from.type.name} '${parent.id}' has no ${step.nav.name}.`, "ResourceNotFound");
+              pos = { kind: "entity", type: found.type, entity: found.entity, table: found.table, parentPosition: undefined };
+            }
           }
           break;
         }
@@ -360,8 +366,9 @@ export class EntityRequests {
   }
 
   private async delete(ctx: GraphContext, tx: SqlExecutor, pos: Extract<Position, { kind: "entity" }>): Promise<GraphResponse> {
-    await ctx.entities.delete(tx, pos.table!, ctx.tenantId, pos.entity);
     const type = ctx.model.entityType(pos.entity.type);
+    for (const b of ctx.behaviours.for(type)) await b.beforeDelete?.(ctx, tx, pos.entity);
+    await ctx.entities.delete(tx, pos.table!, ctx.tenantId, pos.entity);
     for (const b of ctx.behaviours.for(type)) await b.afterDelete?.(ctx, tx, pos.entity);
     await ctx.audit.record(ctx, tx, { operation: "Delete", activity: `Delete ${type.name}`, type, entity: pos.entity });
     return { status: 204 };

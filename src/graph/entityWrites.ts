@@ -1,5 +1,5 @@
 // Storing a new entity with its type's rules: behaviours validate it, the row is inserted, behaviours react
-// (dynamic memberships …), and the write is audited. Used by POST and by enrollment alike.
+// (dynamic memberships …), and the write is audited. Used by POST, enrollment and actions alike.
 
 import type { StorageTable } from "../odata/compiledModel.js";
 import type { SqlExecutor } from "../store/database.js";
@@ -19,4 +19,13 @@ export async function storeNewEntity(
   await beforeReactions?.();
   for (const b of ctx.behaviours.for(type)) await b.afterWrite?.(ctx, tx, entity);
   await ctx.audit.record(ctx, tx, { operation: "Create", activity: `Create ${type.name}`, type, entity });
+}
+
+/** Storing a changed entity with its type's rules (validate, replace, react, audit). */
+export async function storeChangedEntity(ctx: GraphContext, tx: SqlExecutor, table: StorageTable, before: StoredEntity, after: StoredEntity): Promise<void> {
+  const type = ctx.model.entityType(after.type);
+  for (const b of ctx.behaviours.for(type)) await b.validate?.(ctx, tx, after, before);
+  await ctx.entities.replace(tx, table, ctx.tenantId, after);
+  for (const b of ctx.behaviours.for(type)) await b.afterWrite?.(ctx, tx, after, before);
+  await ctx.audit.record(ctx, tx, { operation: "Patch", activity: `Patch ${type.name}`, type, entity: after, before });
 }

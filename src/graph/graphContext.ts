@@ -1,12 +1,13 @@
 // What a Graph handler gets: who is calling, for which tenant, and the services of the installation.
 
-import type { CompiledModel, EntityType } from "../odata/compiledModel.js";
+import type { CompiledModel, EntityType, StorageTable } from "../odata/compiledModel.js";
 import type { EntitySerializer } from "../odata/serializer.js";
 import type { BodyValidator } from "../odata/bodyValidation.js";
 import type { Database, SqlExecutor } from "../store/database.js";
 import type { EntityStore, StoredEntity } from "../store/entityStore.js";
 import type { Clock } from "../time/clock.js";
 import type { AuditTrail } from "./auditTrail.js";
+import type { MembershipChange } from "../directory/memberships.js";
 
 export interface Principal {
   tenantId: string;
@@ -29,6 +30,8 @@ export interface GraphServices {
   providers: Map<string, NavigationProvider>;
   maxPageSize: number;
   audit: AuditTrail;
+  /** Called inside the transaction of every group membership change (assignment re-evaluation listens). */
+  membershipListeners: MembershipListener[];
   /** A single entity is about to be read: read-timed lifecycle steps may come due. True when state changed. */
   observeRead(tenantId: string, entityId: string): Promise<boolean>;
 }
@@ -45,11 +48,20 @@ export interface GraphContext extends GraphServices {
   requestHeaders: Record<string, string | string[] | undefined>;
 }
 
+export type MembershipListener = (ctx: GraphContext, tx: SqlExecutor, changes: MembershipChange[]) => Promise<void>;
+
+export async function notifyMembershipChanges(ctx: GraphContext, tx: SqlExecutor, changes: MembershipChange[]) {
+  if (changes.length === 0) return;
+  for (const listen of ctx.membershipListeners) await listen(ctx, tx, changes);
+}
+
 /** Rules an entity type adds to generic CRUD, run inside the write's transaction. */
 export interface EntityBehaviour {
   /** Before a create (before = undefined) or an update is stored; throw a GraphError to refuse. */
   validate?(ctx: GraphContext, tx: SqlExecutor, draft: StoredEntity, before?: StoredEntity): Promise<void>;
   afterWrite?(ctx: GraphContext, tx: SqlExecutor, after: StoredEntity, before?: StoredEntity): Promise<void>;
+  /** Before a delete; throw a GraphError to refuse it. */
+  beforeDelete?(ctx: GraphContext, tx: SqlExecutor, entity: StoredEntity): Promise<void>;
   afterDelete?(ctx: GraphContext, tx: SqlExecutor, deleted: StoredEntity): Promise<void>;
 }
 
@@ -74,6 +86,8 @@ export class EntityBehaviours {
 export interface ProvidedEntity {
   entity: StoredEntity;
   type: EntityType;
+  /** The table the entity lives in, when it can be changed through this path. */
+  table?: StorageTable;
 }
 
 export interface ProviderPage {
@@ -92,6 +106,8 @@ export interface ProviderPageRequest {
 
 /** Resolves a navigation that is not a contained table: group members, a device's profile, … */
 export interface NavigationProvider {
+  /** A single-valued navigation's entity (a device's deploymentProfile …), if any. */
+  single?(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity): Promise<ProvidedEntity | undefined>;
   list(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, page: ProviderPageRequest): Promise<ProviderPage>;
   get(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, id: string): Promise<ProvidedEntity | undefined>;
   addReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;

@@ -25,6 +25,8 @@ export interface PropertyDecl {
   required?: boolean;
   /** May appear in $filter. Filterable primitives become indexed columns of the entity's table. */
   filterable?: boolean;
+  /** When only some $filter operators are served for the property (Intune's own limits), those that are. */
+  filterOperators?: ("eq" | "ne" | "gt" | "ge" | "lt" | "le" | "in" | "contains" | "startswith" | "endswith" | "any" | "all")[];
   /** May appear in $orderby. */
   sortable?: boolean;
   maxLength?: number;

@@ -10,6 +10,10 @@ import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
 import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
+import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
+import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
+import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
+import { autopilotActions } from "../graph/autopilot/autopilotActions.js";
 import { EntityBehaviours, type GraphServices, type NavigationProvider } from "../graph/graphContext.js";
 import { registerGraphRoutes } from "../graph/graphRoutes.js";
 import { registerDirectoryBehaviours } from "../graph/directory/directoryBehaviours.js";
@@ -126,12 +130,18 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     providers,
     maxPageSize: options.maxPageSize ?? 1000,
     audit: new AuditTrail(graphModel, entities),
+    membershipListeners: [],
     observeRead: (tenantId, id) => (timing.kind === "afterReads" ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
+  const autopilot = new AutopilotAssignments(graphModel, entities, memberships, reconciler, () => timing);
+  reconciler.register(AUTOPILOT_SYNC_WORK, autopilot.work());
+  registerAutopilotBehaviours(behaviours, autopilot);
+  for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
+  services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
   const requests = new EntityRequests(
-    new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing) })),
+    new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing), ...autopilotActions(autopilot) })),
   );
 
   const app = Fastify({

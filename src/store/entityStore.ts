@@ -3,6 +3,7 @@
 
 import type { CompiledModel, EntityType, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Row, SqlExecutor } from "./database.js";
+import { insertRows } from "./multiRowInsert.js";
 
 export type EntityDocument = Record<string, unknown>;
 
@@ -82,6 +83,37 @@ export class EntityStore {
     ];
     const placeholders = values.map((_, i) => x.dialect.param(i + 1));
     await x.run(`INSERT INTO ${table.name} (${names.join(", ")}) VALUES (${placeholders.join(", ")})`, values);
+  }
+
+  /**
+   * Inserts many entities of one table with multi-row INSERTs (chunked to the backend's parameter limit), each
+   * row's values computed exactly as `insert` computes them.
+   */
+  async insertMany(x: SqlExecutor, table: StorageTable, tenantId: string, entities: readonly Omit<StoredEntity, "seq">[]): Promise<void> {
+    const names = ["tenant_id", "id", ...(table.parented ? ["parent_id"] : []), "odata_type", "doc", ...table.columns.map((c) => c.column)];
+    const columns = table.columns;
+    const parented = table.parented;
+    await insertRows(x, table.name, names, entities, (e, values, at) => {
+      values[at++] = tenantId;
+      values[at++] = e.id;
+      if (parented) values[at++] = e.parentId;
+      values[at++] = e.type;
+      values[at++] = this.encodeDoc(x, e.doc);
+      for (const c of columns) values[at++] = this.columnValue(x, c, e.doc);
+    });
+  }
+
+  /**
+   * Some properties of every entity of a tenant, in insertion order, without decoding documents: indexed
+   * properties come from their columns, others from the document (as text).
+   */
+  async listProperties(x: SqlExecutor, table: StorageTable, tenantId: string, properties: readonly string[]): Promise<{ id: string; values: Record<string, unknown> }[]> {
+    const selected = properties.map((property, i) => {
+      const column = table.columns.find((c) => c.property === property);
+      return `${column ? column.column : x.dialect.jsonText("doc", property)} AS v${i}`;
+    });
+    const rows = await x.all(`SELECT id${selected.map((s) => `, ${s}`).join("")} FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} ORDER BY seq`, [tenantId]);
+    return rows.map((r) => ({ id: r.id as string, values: Object.fromEntries(properties.map((p, i) => [p, r[`v${i}`]])) }));
   }
 
   async get(x: SqlExecutor, table: StorageTable, tenantId: string, id: string, parentId?: string): Promise<StoredEntity | undefined> {

@@ -5,7 +5,7 @@ import { badRequest } from "../../odata/errors.js";
 import { DynamicMembership, isDynamicGroup } from "../../directory/dynamicMembership.js";
 import type { Memberships } from "../../directory/memberships.js";
 import { compileMembershipRule, MembershipRuleError } from "../../directory/membershipRule/index.js";
-import type { EntityBehaviours } from "../graphContext.js";
+import { notifyMembershipChanges, type EntityBehaviours } from "../graphContext.js";
 import { hashPassword } from "../../identity/userPasswords.js";
 
 const RULE_FIELDS = ["groupTypes", "membershipRule", "membershipRuleProcessingState"];
@@ -37,19 +37,19 @@ export function registerDirectoryBehaviours(behaviours: EntityBehaviours, member
       }
     },
     async afterWrite(ctx, tx, after) {
-      await dynamic.reevaluateMember(tx, ctx.tenantId, "user", after, after.id);
+      await notifyMembershipChanges(ctx, tx, await dynamic.reevaluateMember(tx, ctx.tenantId, "user", after, after.id));
     },
     async afterDelete(ctx, tx, deleted) {
-      await memberships.forget(tx, ctx.tenantId, deleted.id);
+      await notifyMembershipChanges(ctx, tx, await memberships.forget(tx, ctx.tenantId, deleted.id));
     },
   });
 
   behaviours.register("device", {
     async afterWrite(ctx, tx, after) {
-      await dynamic.reevaluateMember(tx, ctx.tenantId, "device", after, after.id);
+      await notifyMembershipChanges(ctx, tx, await dynamic.reevaluateMember(tx, ctx.tenantId, "device", after, after.id));
     },
     async afterDelete(ctx, tx, deleted) {
-      await memberships.forget(tx, ctx.tenantId, deleted.id);
+      await notifyMembershipChanges(ctx, tx, await memberships.forget(tx, ctx.tenantId, deleted.id));
     },
   });
 
@@ -82,10 +82,10 @@ export function registerDirectoryBehaviours(behaviours: EntityBehaviours, member
       if (before && isDynamicGroup(after) !== isDynamicGroup(before) && (await memberships.countMembers(tx, ctx.tenantId, after.id)) > 0 && !isDynamicGroup(before)) {
         throw badRequest("Remove the static members before turning a group into a dynamic group.", "Request_BadRequest");
       }
-      await dynamic.reevaluateGroup(tx, ctx.tenantId, after);
+      await notifyMembershipChanges(ctx, tx, await dynamic.reevaluateGroup(tx, ctx.tenantId, after));
     },
     async afterDelete(ctx, tx, deleted) {
-      await memberships.forget(tx, ctx.tenantId, deleted.id);
+      await notifyMembershipChanges(ctx, tx, await memberships.forget(tx, ctx.tenantId, deleted.id));
     },
   });
 }

@@ -4,7 +4,7 @@
 import { badRequest, notFound } from "../../odata/errors.js";
 import type { MemberType, Memberships } from "../../directory/memberships.js";
 import { isDynamicGroup } from "../../directory/dynamicMembership.js";
-import type { NavigationProvider } from "../graphContext.js";
+import { notifyMembershipChanges, type NavigationProvider } from "../graphContext.js";
 import { findDirectoryObject, loadDirectoryObjects } from "./directoryObjects.js";
 import { entityNotFound } from "../entityRequests.js";
 
@@ -34,12 +34,14 @@ export function groupMembersProvider(memberships: Memberships): NavigationProvid
         throw badRequest("One or more added object references already exist for the following modified properties: 'members'.");
       }
       await memberships.add(tx, ctx.tenantId, { groupId: group.id, memberId: targetId, memberType: target.kind, dynamic: false });
+      await notifyMembershipChanges(ctx, tx, [{ groupId: group.id, memberId: targetId, memberType: target.kind, change: "added" }]);
     },
     async removeReference(ctx, tx, group, targetId) {
       const row = await memberships.get(tx, ctx.tenantId, group.id, targetId);
       if (!row) throw notFound(`Resource '${targetId}' does not exist or one of its queried reference-property objects are not present.`, "Request_ResourceNotFound");
       if (row.dynamic) throw badRequest("Members of a group with dynamic membership are computed from its membershipRule and cannot be removed manually.");
       await memberships.remove(tx, ctx.tenantId, group.id, targetId);
+      await notifyMembershipChanges(ctx, tx, [{ groupId: group.id, memberId: targetId, memberType: row.memberType, change: "removed" }]);
     },
   };
 }

@@ -5,11 +5,12 @@ import { CompiledModel } from "../../odata/compiledModel.js";
 import type { ModelDecl } from "../../odata/model.js";
 import { auditing } from "./auditing.js";
 import { autopilot } from "./autopilot.js";
+import { assignmentTargets } from "./assignmentTargets.js";
 import { directory } from "./directory.js";
 import { managedDevices } from "./managedDevices.js";
 import type { ModelPart } from "./modelPart.js";
 
-const parts: ModelPart[] = [directory, auditing, managedDevices, autopilot];
+const parts: ModelPart[] = [directory, auditing, managedDevices, assignmentTargets, autopilot];
 
 export const graphModelDecl: ModelDecl = {
   namespace: "microsoft.graph",

@@ -1,0 +1,32 @@
+// Assignment targets (spec §2.8), shared by Autopilot profile assignments and device configuration assignments.
+
+import type { ModelPart } from "./modelPart.js";
+
+const filterFields = {
+  deviceAndAppManagementAssignmentFilterId: { type: "Edm.String" },
+  deviceAndAppManagementAssignmentFilterType: { type: "deviceAndAppManagementAssignmentFilterType", default: "none" },
+} as const;
+
+export const assignmentTargets: ModelPart = {
+  enumTypes: [
+    { name: "deviceAndAppManagementAssignmentFilterType", members: ["none", "include", "exclude"] },
+    { name: "deviceAndAppManagementAssignmentSource", members: ["direct", "policySets"] },
+    { name: "allDevicesAssignmentTargetType", members: ["none", "user", "device", "unknownFutureValue"] },
+  ],
+  complexTypes: [
+    { name: "deviceAndAppManagementAssignmentTarget", abstract: true, properties: { ...filterFields } },
+    { name: "groupAssignmentTarget", baseType: "deviceAndAppManagementAssignmentTarget", properties: { groupId: { type: "Edm.String", required: true } } },
+    { name: "exclusionGroupAssignmentTarget", baseType: "groupAssignmentTarget", properties: {} },
+    { name: "allDevicesAssignmentTarget", baseType: "deviceAndAppManagementAssignmentTarget", properties: {} },
+    { name: "allLicensedUsersAssignmentTarget", baseType: "deviceAndAppManagementAssignmentTarget", properties: {} },
+    { name: "configurationManagerCollectionAssignmentTarget", baseType: "deviceAndAppManagementAssignmentTarget", properties: { collectionId: { type: "Edm.String", required: true } } },
+    {
+      name: "scopeTagGroupAssignmentTarget",
+      baseType: "deviceAndAppManagementAssignmentTarget",
+      properties: { targetType: { type: "allDevicesAssignmentTargetType" }, entraObjectId: { type: "Edm.String" } },
+    },
+  ],
+  entityTypes: [],
+  entitySets: [],
+  operations: [],
+};

@@ -1,0 +1,58 @@
+// Set-based writes: many rows per INSERT statement, as many as the backend's limit on bound parameters allows.
+// One statement text per (table, row count), so SQLite's statement cache keeps the full-size ones prepared.
+
+import type { SqlExecutor } from "./database.js";
+import { postgresDialect, sqliteDialect, type SqlDialect } from "./sqlDialect.js";
+
+/** SQLite's SQLITE_MAX_VARIABLE_NUMBER (3.32+) and PostgreSQL's wire-protocol limit (a 16-bit count). */
+const MAX_BOUND_PARAMETERS = new Map<SqlDialect, number>([
+  [sqliteDialect, 32_766],
+  [postgresDialect, 65_535],
+]);
+
+export function rowsPerStatement(dialect: SqlDialect, columnsPerRow: number): number {
+  const limit = MAX_BOUND_PARAMETERS.get(dialect) ?? 999;
+  return Math.max(1, Math.floor(limit / columnsPerRow));
+}
+
+const valuesClauses = new Map<string, string>();
+
+/** `(?, ?), (?, ?)` or `($1, $2), ($3, $4)` for `rows` rows of `columns` values, built once per shape. */
+function valuesClause(dialect: SqlDialect, rows: number, columns: number): string {
+  const key = `${dialect.name}:${rows}:${columns}`;
+  let sql = valuesClauses.get(key);
+  if (sql === undefined) {
+    const tuples: string[] = new Array(rows);
+    for (let r = 0, n = 1; r < rows; r++) {
+      const marks: string[] = new Array(columns);
+      for (let c = 0; c < columns; c++) marks[c] = dialect.param(n++);
+      tuples[r] = `(${marks.join(", ")})`;
+    }
+    sql = tuples.join(", ");
+    if (valuesClauses.size > 200) valuesClauses.clear();
+    valuesClauses.set(key, sql);
+  }
+  return sql;
+}
+
+/**
+ * Inserts `rows` into `table` in as few statements as the parameter limit allows. `write` puts one row's values,
+ * in `columns` order, into `values` starting at `at`.
+ */
+export async function insertRows<T>(
+  x: SqlExecutor,
+  table: string,
+  columns: readonly string[],
+  rows: readonly T[],
+  write: (row: T, values: unknown[], at: number) => void,
+): Promise<void> {
+  const width = columns.length;
+  const perStatement = rowsPerStatement(x.dialect, width);
+  const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const count = Math.min(perStatement, rows.length - start);
+    const values: unknown[] = new Array(count * width);
+    for (let i = 0; i < count; i++) write(rows[start + i], values, i * width);
+    await x.run(head + valuesClause(x.dialect, count, width), values);
+  }
+}
