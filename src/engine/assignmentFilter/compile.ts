@@ -14,7 +14,7 @@
 
 import { entityOf, propertiesReadBy, type FilterEntity, type FilterComparison, type FilterRuleExpr } from "./ast.js";
 import { parseFilterRule } from "./parser.js";
-import { findProperty, type DevicePlatform } from "./properties.js";
+import type { DevicePlatform } from "./properties.js";
 
 /** Every property name a rule can read, device and app entities together. */
 export type FilterPropertyName =
@@ -322,7 +322,3 @@ function isBuildSuffix(text: string, from: number): boolean {
   return i < text.length - 1 && text.charCodeAt(i) === 40 /* ( */ && text.charCodeAt(text.length - 1) === 41 /* ) */;
 }
 
-/** Whether a catalogue property is boolean; exported for callers that build device records. */
-export function isBooleanProperty(entity: FilterEntity, name: string): boolean {
-  return findProperty(entity, name)?.dataType === "Boolean";
-}
