@@ -106,6 +106,39 @@ describe("reconciler durability", () => {
     }
   });
 
+  it("kill -9 while Autopilot assignments are reconciling: after a restart every device is assignedInSync, once", async () => {
+    const data = join(dir, "autopilot");
+    const first = await serve(["--data", data, "--lifecycle", "0.3s"]);
+    const token = await tokenFor(first.url, DEMO_TENANT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET);
+    for (let i = 0; i < 40; i++) {
+      const res = await graph(first.url, token, "POST", "/_allot/devices", { deviceName: `DUR-AP-${i}`, autopilot: { groupTag: "Microsoft365Managed_Standard" } });
+      assert.equal(res.status, 201);
+    }
+    const profile = await graph(first.url, token, "POST", "/beta/deviceManagement/windowsAutopilotDeploymentProfiles", { "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile", displayName: "Durable" });
+    const assigned = await graph(first.url, token, "POST", `/beta/deviceManagement/windowsAutopilotDeploymentProfiles/${profile.body.id}/assignments`, {
+      target: { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: "a110c0de-0000-4000-8000-000000000501" },
+    });
+    assert.equal(assigned.status, 201);
+    await kill9(first.child);
+
+    const second = await serve(["--data", data, "--lifecycle", "0.05s", "--port", new URL(first.url).port]);
+    try {
+      const inSync = async () => {
+        const res = await graph(second.url, token, "GET", `/beta/deviceManagement/windowsAutopilotDeviceIdentities?$count=true&$top=1&$filter=${encodeURIComponent("deploymentProfileAssignmentStatus eq 'assignedInSync'")}`);
+        return res.body["@odata.count"] === 40;
+      };
+      await waitUntil(inSync, 40_000, "every device to be assignedInSync");
+      const db = new Database(join(data, "allot.db"), { readonly: true });
+      const rows = db.prepare("SELECT subject_id, COUNT(*) AS n FROM work_log WHERE kind = 'autopilotSync' GROUP BY subject_id").all() as { n: number }[];
+      db.close();
+      assert.equal(rows.length, 40);
+      assert.ok(rows.every((r) => r.n === 1), "each device's assignment was finalized exactly once");
+    } finally {
+      second.child.kill("SIGTERM");
+      await exited(second.child);
+    }
+  });
+
   it("two processes on one PostgreSQL database share the work; a kill -9 of one leaves the rest to the other", async (t) => {
     if (!(await postgresAvailable())) return t.skip("PostgreSQL is not reachable");
     const schema = `allot_test_dur_${Date.now().toString(36)}`;
