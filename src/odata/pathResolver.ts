@@ -179,7 +179,7 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
       steps.push({ kind: "navigation", nav, type });
       template.push("navigation");
       const permissions = nav.permissions ?? entity.permissions;
-      if (nav.permissions) methods = nav.methods;
+      methods = nav.methods;
       if (!permissions) throw new Error(`model: navigation ${entity.type.name}/${nav.name} declares no permissions`);
       state = nav.collection ? { shape: "collection", type, permissions } : { shape: "entity", type, permissions };
       if (seg.parens !== undefined) {

@@ -188,6 +188,9 @@ for (const backend of await backendsToTest()) {
         assert.deepEqual(viaDevice.map((a: any) => a.target.groupId), [STANDARD_GROUP]);
         const one = await s.call("GET", `${IDENTITIES}/${std.autopilotDeviceId}/deploymentProfile/assignments/${viaDevice[0].id}`);
         assert.equal(one.body.id, viaDevice[0].id);
+        const renamed = await s.call("PATCH", `${IDENTITIES}/${std.autopilotDeviceId}/deploymentProfile`, { "@odata.type": AAD, description: "via the device" });
+        assert.equal(renamed.status, 200);
+        assert.equal((await s.call("GET", `${PROFILES}/${newest.id}`)).body.description, "via the device", "PATCH …/deploymentProfile updates the profile");
 
         // Membership leaves with the group tag: the dynamic group drops the device, the default applies.
         await s.call("DELETE", `/groups/${excludeGroup.id}/members/${std.entraObjectId}/$ref`);

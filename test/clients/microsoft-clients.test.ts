@@ -251,6 +251,40 @@ for (const backend of await backendsToTest()) {
         await assert.rejects(client.api(`/deviceManagement/managedDevices/${randomUUID()}/wipe`).post({}), (e: GraphError) => e.statusCode === 404);
       });
 
+      it("Autopilot through the v3 client: a profile, an assignment updated on both path families, assign (seeds 001, 003)", async () => {
+        const token = (await credential().getToken(GRAPH_SCOPE))!.token;
+        const enrolled = await fetch(`${tls.url}/_allot/devices`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ autopilot: { groupTag: `v3-${randomBytes(3).toString("hex")}` } }),
+          ...trustCa,
+        } as NodeFetchInit);
+        const { autopilotDeviceId } = (await enrolled.json()) as { autopilotDeviceId: string };
+        const profile = await client.api("/deviceManagement/windowsAutopilotDeploymentProfiles").post({
+          "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+          displayName: `v3 profile ${randomBytes(3).toString("hex")}`,
+        });
+        await client.api(`/deviceManagement/windowsAutopilotDeploymentProfiles/${profile.id}/assign`).post({ deviceIds: [autopilotDeviceId] });
+        const group = await client.api("/groups").post(groupBody(`v3 autopilot ${randomBytes(3).toString("hex")}`));
+        const assignment = await client
+          .api(`/deviceManagement/windowsAutopilotDeploymentProfiles/${profile.id}/assignments`)
+          .post({ target: { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: group.id } });
+        // The device-rooted family of seed 003, once the device has the profile.
+        const deadline = Date.now() + 10_000;
+        let identity = await client.api(`/deviceManagement/windowsAutopilotDeviceIdentities/${autopilotDeviceId}`).get();
+        while (identity.deploymentProfileAssignmentStatus !== "assignedInSync" && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          identity = await client.api(`/deviceManagement/windowsAutopilotDeviceIdentities/${autopilotDeviceId}`).get();
+        }
+        assert.equal(identity.deploymentProfileAssignmentStatus, "assignedInSync");
+        const patched = await client
+          .api(`/deviceManagement/windowsAutopilotDeviceIdentities/${autopilotDeviceId}/deploymentProfile/assignments/${assignment.id}`)
+          .patch({ target: { "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", groupId: group.id } });
+        assert.equal(patched.target["@odata.type"], "#microsoft.graph.exclusionGroupAssignmentTarget");
+        const viaProfile = await client.api(`/deviceManagement/windowsAutopilotDeploymentProfiles/${profile.id}/assignments/${assignment.id}`).get();
+        assert.equal(viaProfile.target["@odata.type"], "#microsoft.graph.exclusionGroupAssignmentTarget");
+      });
+
       it("lists a group's members as users, and DELETE members/{id}/$ref removes one", async () => {
         const group = await client.api("/groups").post(groupBody(`v3 members ${randomBytes(3).toString("hex")}`));
         for (const user of [ADELE, NESTOR]) {
