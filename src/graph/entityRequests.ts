@@ -295,9 +295,10 @@ export class EntityRequests {
     return { "@odata.context": this.contextUrl(ctx, req, true, select), ...body };
   }
 
+  /** The type the path declares for the addressed entity: its collection's (by key), a navigation's, or a cast's. */
   private declaredType(req: GraphRequest, pos: Extract<Position, { kind: "entity" }>): EntityType {
-    const key = [...req.resolved.steps].reverse().find((s) => s.kind === "key");
-    return key && key.kind === "key" ? key.type : pos.type;
+    const last = [...req.resolved.steps].reverse().find((s) => s.kind === "key" || s.kind === "cast" || (s.kind === "navigation" && !s.nav.collection));
+    return last && (last.kind === "key" || last.kind === "cast" || last.kind === "navigation") ? last.type : pos.type;
   }
 
   /** $expand: one level, each navigation loaded in one query per navigation for the whole page. */
