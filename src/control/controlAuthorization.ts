@@ -4,7 +4,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import { forbidden, unauthorized } from "../odata/errors.js";
-import { authenticate, GRAPH_AUDIENCES } from "../identity/authenticate.js";
+import { GRAPH_AUDIENCES } from "../identity/authenticate.js";
+import type { Authenticator } from "../identity/authenticator.js";
 import type { IdentityStore } from "../store/identityStore.js";
 import type { Clock } from "../time/clock.js";
 
@@ -12,6 +13,7 @@ export interface ControlAuthority {
   identity: IdentityStore;
   clock: Clock;
   adminKey: string;
+  authenticator: Authenticator;
   readonly issuerBase: string;
 }
 
@@ -33,7 +35,7 @@ export function requireAdminKey(authority: ControlAuthority, request: FastifyReq
 export async function authorizedTenant(authority: ControlAuthority, request: FastifyRequest, named: string | undefined, what: string): Promise<string | undefined> {
   if (hasAdminKey(authority, request)) return named?.toLowerCase();
   if (!request.headers.authorization) throw unauthorized(`${what} needs the X-Allot-Admin-Key header or a Bearer token with the Allot.Admin role.`);
-  const principal = await authenticate(authority.identity, authority.issuerBase, request.headers.authorization, GRAPH_AUDIENCES, authority.clock.now());
+  const principal = await authority.authenticator.authenticate(request.headers.authorization, GRAPH_AUDIENCES);
   if (!principal.permissions.has("Allot.Admin")) throw forbidden(`${what} needs the Allot.Admin role.`);
   if (named !== undefined && named.toLowerCase() !== principal.tenantId) throw forbidden("A token may act only on its own tenant.");
   return principal.tenantId;

@@ -9,6 +9,7 @@ import type { GraphServices } from "../graph/graphContext.js";
 import { checkFixture, type Fixture } from "../seed/fixture.js";
 import type { Database, SqlExecutor } from "../store/database.js";
 import type { IdentityStore } from "../store/identityStore.js";
+import type { Authenticator } from "../identity/authenticator.js";
 import { SCHEMA_VERSION, wipeTenantState } from "../store/schema.js";
 
 export interface ControlDeps {
@@ -18,11 +19,12 @@ export interface ControlDeps {
   adminKey: string;
   startupFixture?: Fixture;
   seedInto(fixture: Fixture): Promise<void>;
+  authenticator: Authenticator;
   readonly issuerBase: string;
 }
 
 export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps) {
-  const authority = { identity: deps.identity, clock: deps.services.clock, adminKey: deps.adminKey, get issuerBase() { return deps.issuerBase; } };
+  const authority = { identity: deps.identity, clock: deps.services.clock, adminKey: deps.adminKey, authenticator: deps.authenticator, get issuerBase() { return deps.issuerBase; } };
 
   const wipeTenant = (tx: SqlExecutor, tenantId: string) => wipeTenantState(tx, deps.services.model, tenantId);
 
@@ -49,6 +51,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps) {
         await tx.run("DELETE FROM app_registrations");
         await tx.run("DELETE FROM tenants");
       });
+      deps.authenticator.invalidate();
       if (reseed && deps.startupFixture) await deps.seedInto(deps.startupFixture);
       return { reset: tenants.map((t) => t.id), reseeded: reseed && !!deps.startupFixture };
     }
@@ -67,6 +70,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps) {
     requireAdminKey(authority, request, "Seeding");
     const fixture = checkFixture(jsonBody(request));
     await deps.seedInto(fixture);
+    deps.authenticator.invalidate();
     return { seeded: fixture.tenants.map((t) => t.id.toLowerCase()) };
   });
 }

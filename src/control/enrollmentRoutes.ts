@@ -6,23 +6,20 @@ import { enrollDevice } from "../graph/devices/enrollment.js";
 import { hasPermission } from "../graph/entityRequests.js";
 import type { GraphServices } from "../graph/graphContext.js";
 import { graphContextFor, jsonBody } from "../graph/graphRoutes.js";
-import { authenticate, GRAPH_AUDIENCES } from "../identity/authenticate.js";
-import type { TrustedIssuers } from "../identity/trustedIssuers.js";
+import { GRAPH_AUDIENCES } from "../identity/authenticate.js";
+import type { Authenticator } from "../identity/authenticator.js";
 import { forbidden } from "../odata/errors.js";
-import type { IdentityStore } from "../store/identityStore.js";
 
 export interface EnrollmentDeps {
   services: GraphServices;
-  identity: IdentityStore;
-  trusted: TrustedIssuers;
-  readonly issuerBase: string;
+  authenticator: Authenticator;
 }
 
 export const ENROLLMENT_PERMISSION = { application: ["DeviceManagementManagedDevices.ReadWrite.All"], delegated: ["DeviceManagementManagedDevices.ReadWrite.All"] };
 
 export function registerEnrollmentRoutes(app: FastifyInstance, deps: EnrollmentDeps) {
   app.post("/_allot/devices", async (request, reply) => {
-    const principal = await authenticate(deps.identity, deps.issuerBase, request.headers.authorization, GRAPH_AUDIENCES, deps.services.clock.now(), deps.trusted);
+    const principal = await deps.authenticator.authenticate(request.headers.authorization, GRAPH_AUDIENCES);
     const ctx = { ...graphContextFor(deps.services, request, principal), audited: false };
     if (!hasPermission(ctx, ENROLLMENT_PERMISSION)) throw forbidden("Enrolling a device needs DeviceManagementManagedDevices.ReadWrite.All.", "Authorization_RequestDenied");
     const ids = await enrollDevice(ctx, jsonBody(request));

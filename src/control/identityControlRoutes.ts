@@ -11,6 +11,7 @@ import { jsonBody } from "../graph/graphRoutes.js";
 import { badRequest, GraphError } from "../odata/errors.js";
 import type { CompiledModel } from "../odata/compiledModel.js";
 import { allPermissions } from "../seed/fixture.js";
+import { reassignablePersona } from "../mmd/personas.js";
 import { hashSecret, type AppRegistration } from "../store/identityStore.js";
 import type { SignInUser } from "../identity/identityRoutes.js";
 import { authorizedTenant, requireAdminKey, type ControlAuthority } from "./controlAuthorization.js";
@@ -83,12 +84,16 @@ export function registerIdentityControlRoutes(app: FastifyInstance, deps: Identi
     if (!isObject(body)) throw badRequest("The body must be a JSON object.");
     const id = tenantId.toLowerCase();
     const existing = await deps.identity.getTenant(id);
+    const personas = stringList(body.mmdEnabledPersonas, "mmdEnabledPersonas");
+    for (const p of personas ?? []) if (!reassignablePersona(p)) throw badRequest(`'${p}' is not a Managed Desktop persona that can be enabled.`);
     const tenant = {
       id,
       displayName: typeof body.displayName === "string" ? body.displayName : (existing?.displayName ?? "Allot tenant"),
       domain: typeof body.domain === "string" ? body.domain : (existing?.domain ?? `${id.slice(0, 8)}.onmicrosoft.com`),
+      mmdEnabledPersonas: personas?.map((p) => reassignablePersona(p)!) ?? existing?.mmdEnabledPersonas ?? [],
     };
     await deps.identity.putTenant(tenant);
+    deps.authenticator.invalidate();
     return reply.code(existing ? 200 : 201).send(tenant);
   });
 
@@ -98,6 +103,7 @@ export function registerIdentityControlRoutes(app: FastifyInstance, deps: Identi
     if (!(await deps.identity.getTenant(tenantId))) throw new GraphError(404, "ResourceNotFound", `No tenant '${tenantId}' exists.`);
     await deps.wipeTenant(tenantId.toLowerCase());
     await deps.identity.deleteTenant(tenantId.toLowerCase());
+    deps.authenticator.invalidate();
     return reply.code(204).send();
   });
 
@@ -173,6 +179,7 @@ export function registerIdentityControlRoutes(app: FastifyInstance, deps: Identi
   app.post("/_allot/keys/rotate", async (request) => {
     requireAdminKey(deps, request, "Rotating the signing key");
     const key = await rotateSigningKey(deps.identity, deps.clock.now());
+    deps.authenticator.invalidate();
     return { kid: key.kid, published: publishedKeys(await deps.identity.listSigningKeys()).keys.map((k) => k.kid) };
   });
 

@@ -6,9 +6,9 @@ import { badRequest, GraphError } from "../odata/errors.js";
 import { metadataDocument } from "../odata/metadata.js";
 import { resolvePath, splitPath } from "../odata/pathResolver.js";
 import { parseQueryOptions } from "../odata/queryOptions.js";
-import { authenticate, GRAPH_AUDIENCES } from "../identity/authenticate.js";
+import { GRAPH_AUDIENCES } from "../identity/authenticate.js";
+import type { Authenticator } from "../identity/authenticator.js";
 import type { IdentityStore } from "../store/identityStore.js";
-import type { TrustedIssuers } from "../identity/trustedIssuers.js";
 import type { GraphContext, GraphServices, Principal } from "./graphContext.js";
 import type { EntityRequests } from "./entityRequests.js";
 
@@ -18,8 +18,7 @@ export interface GraphRouteDeps {
   services: GraphServices;
   identity: IdentityStore;
   requests: EntityRequests;
-  issuerBase: string;
-  trusted: TrustedIssuers;
+  authenticator: Authenticator;
 }
 
 export const baseUrlOf = (request: FastifyRequest) => `${request.protocol}://${request.headers.host ?? request.hostname}`;
@@ -68,8 +67,7 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) 
     if (path === "$metadata") {
       return reply.type("application/xml").send(metadata);
     }
-    const now = deps.services.clock.now();
-    const principal = await authenticate(deps.identity, deps.issuerBase, request.headers.authorization, GRAPH_AUDIENCES, now, deps.trusted);
+    const principal = await deps.authenticator.authenticate(request.headers.authorization, GRAPH_AUDIENCES);
     if (path === "") {
       const sets = [...deps.services.model.entitySets.keys()].map((name) => ({ name, kind: "EntitySet", url: name }));
       const singletons = [...deps.services.model.singletons.keys()].map((name) => ({ name, kind: "Singleton", url: name }));

@@ -45,6 +45,8 @@ export const demoFixture: Fixture = {
       id: DEMO_TENANT_ID,
       displayName: "Allot Demo",
       domain: "allotdemo.onmicrosoft.com",
+      // As in the documents' examples (List profiles, the reassign error message).
+      mmdEnabledPersonas: ["SensitiveData", "Standard", "PowerUser"],
       apps: [{ clientId: DEMO_CLIENT_ID, displayName: "Allot demo app", secrets: [DEMO_CLIENT_SECRET], roles: ["*"], delegatedScopes: ["*"], publicClient: true }],
       users: [user(1, "Adele", "Vance", "Retail"), user(2, "Megan", "Bowen", "Marketing"), user(3, "Nestor", "Wilke", "Operations")],
       devices: [

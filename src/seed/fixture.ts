@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { CompiledModel } from "../odata/compiledModel.js";
 import type { PermissionDecl } from "../odata/model.js";
+import { reassignablePersona } from "../mmd/personas.js";
 import { badRequest, GraphError } from "../odata/errors.js";
 import { resolvePath, splitPath } from "../odata/pathResolver.js";
 import type { EntityRequests } from "../graph/entityRequests.js";
@@ -26,6 +27,8 @@ export interface FixtureTenant {
   id: string;
   displayName?: string;
   domain?: string;
+  /** Microsoft Managed Desktop personas enabled for the tenant (default none). */
+  mmdEnabledPersonas?: string[];
   apps?: FixtureApp[];
   users?: Record<string, unknown>[];
   devices?: Record<string, unknown>[];
@@ -62,6 +65,9 @@ export function checkFixture(value: unknown): Fixture {
       if (typeof a.clientId !== "string" || !GUID.test(a.clientId)) throw badRequest(`App '${a.displayName ?? "?"}' needs a GUID 'clientId'.`);
       if (!Array.isArray(a.secrets) || !Array.isArray(a.roles)) throw badRequest(`App ${a.clientId} needs 'secrets' and 'roles' arrays.`);
     }
+    for (const p of t.mmdEnabledPersonas ?? []) {
+      if (!reassignablePersona(p)) throw badRequest(`'${p}' is not a Managed Desktop persona that can be enabled.`);
+    }
   }
   return f;
 }
@@ -71,7 +77,12 @@ export async function loadFixture(fixture: Fixture, deps: { services: GraphServi
   const everything = allPermissions(services.model);
   for (const t of fixture.tenants) {
     const tenantId = t.id.toLowerCase();
-    await identity.putTenant({ id: tenantId, displayName: t.displayName ?? "Allot tenant", domain: t.domain ?? `${tenantId.slice(0, 8)}.onmicrosoft.com` });
+    await identity.putTenant({
+      id: tenantId,
+      displayName: t.displayName ?? "Allot tenant",
+      domain: t.domain ?? `${tenantId.slice(0, 8)}.onmicrosoft.com`,
+      mmdEnabledPersonas: t.mmdEnabledPersonas ?? [],
+    });
     for (const a of t.apps ?? []) {
       await identity.putApp({
         tenantId,

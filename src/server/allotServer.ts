@@ -25,6 +25,7 @@ import { registerIdentityRoutes } from "../identity/identityRoutes.js";
 import { ensureSigningKey } from "../identity/signingKeys.js";
 import type { PasswordHash } from "../identity/userPasswords.js";
 import { TrustedIssuers } from "../identity/trustedIssuers.js";
+import { Authenticator } from "../identity/authenticator.js";
 import { BodyValidator } from "../odata/bodyValidation.js";
 import { EntitySerializer } from "../odata/serializer.js";
 import { registerControlRoutes } from "../control/controlRoutes.js";
@@ -197,9 +198,11 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   };
   registerIdentityRoutes(app, { identity, clock, findUser, get issuerBase() { return issuerBase(); } });
   const trusted = new TrustedIssuers(options.trustIssuers ?? [], { tenantClaim: options.tenantClaim ?? "tid", refetchCooldownMs: options.trustRefetchCooldownMs });
-  registerGraphRoutes(app, { services, identity, requests, trusted, get issuerBase() { return issuerBase(); } });
+  const authenticator = new Authenticator(identity, issuerBase, clock, trusted);
+  registerGraphRoutes(app, { services, identity, requests, authenticator });
   registerIdentityControlRoutes(app, {
     identity,
+    authenticator,
     clock,
     model: graphModel,
     findUser,
@@ -207,8 +210,8 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     wipeTenant: (tenantId) => db.transaction((tx) => wipeTenantState(tx, graphModel, tenantId)),
     get issuerBase() { return issuerBase(); },
   });
-  registerEnrollmentRoutes(app, { services, identity, trusted, get issuerBase() { return issuerBase(); } });
-  registerControlRoutes(app, { db, identity, services, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
+  registerEnrollmentRoutes(app, { services, authenticator });
+  registerControlRoutes(app, { db, identity, services, authenticator, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();

@@ -41,6 +41,8 @@ export interface ListResult {
   count?: number;
 }
 
+const ENTITY_COLUMNS = (table: StorageTable) => (table.parented ? "id, parent_id, odata_type, seq, doc" : "id, odata_type, seq, doc");
+
 /** Canonical form of date-time values in the store: text comparison then orders correctly. */
 export const canonicalDateTime = (value: string) => new Date(value).toISOString();
 
@@ -119,7 +121,7 @@ export class EntityStore {
   async get(x: SqlExecutor, table: StorageTable, tenantId: string, id: string, parentId?: string): Promise<StoredEntity | undefined> {
     const p = x.dialect.param.bind(x.dialect);
     const params: unknown[] = [tenantId, id];
-    let sql = `SELECT * FROM ${table.name} WHERE tenant_id = ${p(1)} AND id = ${p(2)}`;
+    let sql = `SELECT ${ENTITY_COLUMNS(table)} FROM ${table.name} WHERE tenant_id = ${p(1)} AND id = ${p(2)}`;
     if (table.parented && parentId !== undefined) {
       params.push(parentId);
       sql += ` AND parent_id = ${p(3)}`;
@@ -134,7 +136,7 @@ export class EntityStore {
     if (ids.length === 0) return found;
     const params: unknown[] = [tenantId, ...ids];
     const list = ids.map((_, i) => x.dialect.param(i + 2)).join(", ");
-    for (const row of await x.all(`SELECT * FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND id IN (${list})`, params)) {
+    for (const row of await x.all(`SELECT ${ENTITY_COLUMNS(table)} FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND id IN (${list})`, params)) {
       const e = this.decode(x, row);
       found.set(e.id, e);
     }
@@ -208,7 +210,8 @@ export class EntityStore {
     }
     const order = [...q.orderBy.map((o) => `${o.sql} ${o.descending ? "DESC" : "ASC"}`), "seq ASC"].join(", ");
     pageParams.push(q.top, q.skip);
-    const sql = `SELECT * FROM ${table.name} WHERE ${pageWhere} ORDER BY ${order} LIMIT ${x.dialect.param(pageParams.length - 1)} OFFSET ${x.dialect.param(pageParams.length)}`;
+    // Only what decode() reads: the indexed columns stay in the table.
+    const sql = `SELECT ${ENTITY_COLUMNS(table)} FROM ${table.name} WHERE ${pageWhere} ORDER BY ${order} LIMIT ${x.dialect.param(pageParams.length - 1)} OFFSET ${x.dialect.param(pageParams.length)}`;
     const rows = (await x.all(sql, pageParams)).map((r) => this.decode(x, r));
     return { rows, count };
   }

@@ -9,6 +9,8 @@ export interface TenantRecord {
   displayName: string;
   /** The tenant's initial domain, e.g. contoso.onmicrosoft.com. */
   domain: string;
+  /** Microsoft Managed Desktop personas enabled for the tenant, in the order MMD lists them. */
+  mmdEnabledPersonas?: string[];
 }
 
 export interface StoredSecret {

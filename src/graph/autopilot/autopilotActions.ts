@@ -4,7 +4,7 @@
 
 import { badRequest } from "../../odata/errors.js";
 import type { StoredEntity } from "../../store/entityStore.js";
-import { storeChangedEntity } from "../entityWrites.js";
+import { retagEntraDevice } from "./groupTags.js";
 import type { GraphContext } from "../graphContext.js";
 import type { OperationHandler } from "../entityRequests.js";
 import { actionParameters } from "../operationParameters.js";
@@ -19,19 +19,6 @@ async function userByPrincipalName(ctx: GraphContext, upn: string): Promise<Stor
     orderBy: [], top: 1, skip: 0, count: false,
   });
   return rows[0];
-}
-
-/** Rewrites the `[OrderID]:` entry of the linked Entra device, so dynamic groups on the tag follow. */
-async function retagEntraDevice(ctx: GraphContext, tx: Parameters<typeof storeChangedEntity>[1], identity: StoredEntity, groupTag: string) {
-  const table = ctx.model.entitySets.get("devices")!.table;
-  const deviceId = String(identity.doc.azureAdDeviceId ?? "");
-  if (!deviceId) return;
-  const [row] = await tx.all(`SELECT id FROM ${table.name} WHERE tenant_id = ${tx.dialect.param(1)} AND p_device_id = ${tx.dialect.param(2)}`, [ctx.tenantId, deviceId]);
-  if (!row) return;
-  const before = (await ctx.entities.get(tx, table, ctx.tenantId, row.id as string))!;
-  const ids = ((before.doc.devicePhysicalIds as string[] | undefined) ?? []).filter((p) => !p.startsWith("[OrderID]:"));
-  if (groupTag !== "") ids.push(`[OrderID]:${groupTag}`);
-  await storeChangedEntity(ctx, tx, table, before, { ...before, doc: { ...before.doc, devicePhysicalIds: ids } });
 }
 
 export function autopilotActions(autopilot: AutopilotAssignments): Record<string, OperationHandler> {
@@ -119,7 +106,7 @@ export function autopilotActions(autopilot: AutopilotAssignments): Record<string
         }
         await ctx.entities.replace(tx, table, ctx.tenantId, { ...before, doc });
         if (op.name === "updateDeviceProperties" && params.groupTag !== undefined && params.groupTag !== before.doc.groupTag) {
-          await retagEntraDevice(ctx, tx, before, params.groupTag);
+          await retagEntraDevice(ctx, tx, String(before.doc.azureAdDeviceId ?? ""), params.groupTag);
         }
       });
       return { status: 204 };

@@ -9,9 +9,38 @@ import type { StorageTable } from "../../odata/compiledModel.js";
 import type { Reconciler, WorkHandler } from "../../reconcile/reconciler.js";
 import type { EntityStore } from "../../store/entityStore.js";
 import type { OperationHandler } from "../entityRequests.js";
+import type { GraphContext } from "../graphContext.js";
+import type { SqlExecutor } from "../../store/database.js";
 import { actionParameters } from "../operationParameters.js";
 
 export const DEVICE_ACTION_WORK = "deviceAction";
+
+/** Starts an action's lifecycle on a device inside the caller's transaction (also used by MMD's reassign). */
+export async function startDeviceAction(
+  ctx: GraphContext,
+  tx: SqlExecutor,
+  reconciler: Reconciler,
+  timing: LifecycleTiming,
+  table: StorageTable,
+  deviceId: string,
+  action: DeviceActionName,
+  params: Record<string, unknown>,
+): Promise<void> {
+  const now = ctx.clock.now();
+  const device = await ctx.entities.get(tx, table, ctx.tenantId, deviceId);
+  if (!device) return;
+  const doc = applyDeviceActionStep(action, 0, device.doc, now.toISOString());
+  await ctx.entities.replace(tx, table, ctx.tenantId, { ...device, doc });
+  // A repeated action restarts its lifecycle.
+  await tx.run(
+    `DELETE FROM pending_work WHERE tenant_id = ${tx.dialect.param(1)} AND subject_id = ${tx.dialect.param(2)} AND kind = ${tx.dialect.param(3)} AND ${tx.dialect.jsonText("payload", "action")} = ${tx.dialect.param(4)}`,
+    [ctx.tenantId, device.id, DEVICE_ACTION_WORK, action],
+  );
+  if (stepCount(action) === 1) return;
+  const item = { tenantId: ctx.tenantId, id: randomUUID(), kind: DEVICE_ACTION_WORK, subjectId: device.id, step: 1, ...scheduleStep(timing, now), payload: { action, params } };
+  await reconciler.queue.enqueue(tx, item);
+  if (timing.kind === "immediate") await reconciler.runToCompletion(tx, item);
+}
 
 export function deviceActionHandler(reconciler: Reconciler, timing: () => LifecycleTiming): OperationHandler {
   return async (ctx, { binding, op, body }) => {
@@ -20,22 +49,7 @@ export function deviceActionHandler(reconciler: Reconciler, timing: () => Lifecy
     if (!isDeviceAction(op.name)) throw new Error(`no lifecycle for ${op.name}`);
     const action: DeviceActionName = op.name;
     const table = binding.table;
-    await ctx.db.transaction(async (tx) => {
-      const now = ctx.clock.now();
-      const device = (await ctx.entities.get(tx, table, ctx.tenantId, binding.entity.id))!;
-      const doc = applyDeviceActionStep(action, 0, device.doc, now.toISOString());
-      await ctx.entities.replace(tx, table, ctx.tenantId, { ...device, doc });
-      // A repeated action restarts its lifecycle.
-      await tx.run(
-        `DELETE FROM pending_work WHERE tenant_id = ${tx.dialect.param(1)} AND subject_id = ${tx.dialect.param(2)} AND kind = ${tx.dialect.param(3)} AND ${tx.dialect.jsonText("payload", "action")} = ${tx.dialect.param(4)}`,
-        [ctx.tenantId, device.id, DEVICE_ACTION_WORK, action],
-      );
-      if (stepCount(action) === 1) return;
-      const t = timing();
-      const item = { tenantId: ctx.tenantId, id: randomUUID(), kind: DEVICE_ACTION_WORK, subjectId: device.id, step: 1, ...scheduleStep(t, now), payload: { action, params } };
-      await reconciler.queue.enqueue(tx, item);
-      if (t.kind === "immediate") await reconciler.runToCompletion(tx, item);
-    });
+    await ctx.db.transaction((tx) => startDeviceAction(ctx, tx, reconciler, timing(), table, binding.entity.id, action, params));
     return { status: 204 };
   };
 }
