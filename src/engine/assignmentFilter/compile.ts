@@ -1,20 +1,21 @@
 // Compiles a rule tree into a predicate over a plain device record, built from closures. Everything that depends
-// only on the rule is done once here: literals are lower-cased, lists become sets, versions are split into parts,
-// and `and`/`or` chains are flattened. What remains per evaluation is a property read and a comparison, and the
+// only on the rule is done once here: literals are lower-cased, lists become loops or sets, versions are split into
+// parts, and `and`/`or` chains are flattened. What remains per evaluation is a property read and a comparison, and the
 // common comparisons (-eq, -in, -startsWith, -endsWith against ASCII literals, versions) allocate nothing.
 //
 // Semantics (README "Semantics"):
 // - Strings compare ignoring case: both sides through String.prototype.toLowerCase.
 // - A missing property (absent, undefined or null) matches no positive test (-eq "x", -in, -startsWith, -contains,
 //   -endsWith, -gt/-ge/-lt/-le) and every negative one: each -ne/-notX is exactly `not` its positive twin.
-//   `-eq $null` holds for a missing property only; "" is a value, not null.
+//   `-eq $null` holds for a missing property only; "" is a value, not null. For isRooted (boolean), anything but a
+//   boolean or its text ("True", "false") reads as unknown, which is null.
 // - Versions compare part by part numerically, missing parts counting as 0 (10.0 = 10.0.0.0); a device value that
 //   is not a version (digits and dots, optionally followed by a parenthesised build such as " (23E224)") matches
 //   neither -eq nor -gt/-ge/-lt/-le, and so matches -ne.
 
 import { entityOf, propertiesReadBy, type FilterEntity, type FilterComparison, type FilterRuleExpr } from "./ast.js";
 import { parseFilterRule } from "./parser.js";
-import type { DevicePlatform } from "./properties.js";
+import { findProperty, type DevicePlatform } from "./properties.js";
 
 /** Every property name a rule can read, device and app entities together. */
 export type FilterPropertyName =
@@ -98,6 +99,12 @@ function compileComparison(ast: FilterComparison): FilterPredicate {
   const { operator, value } = ast;
   const record = (d: FilterableDevice) => (d as Readonly<Record<string, Value>>)[name];
 
+  if (value.kind === "null" && findProperty(ast.entity, name)?.dataType === "Boolean") {
+    // A boolean property is unknown (null) when it holds anything but a boolean or its text.
+    return operator === "eq"
+      ? (d) => readBoolean(record(d)) === null
+      : (d) => readBoolean(record(d)) !== null;
+  }
   if (value.kind === "null") {
     return operator === "eq"
       ? (d) => readText(record(d)) === null
@@ -135,8 +142,10 @@ function compileComparison(ast: FilterComparison): FilterPredicate {
   };
 }
 
+type PositiveTextOperator = "eq" | "in" | "startsWith" | "contains" | "endsWith";
+
 /** Each negative operator is the negation of its positive twin, null included. */
-const POSITIVE: Readonly<Record<string, "eq" | "in" | "startsWith" | "contains" | "endsWith">> = {
+const POSITIVE: Readonly<Record<string, PositiveTextOperator>> = {
   eq: "eq", ne: "eq",
   in: "in", notIn: "in",
   startsWith: "startsWith", notStartsWith: "startsWith",
@@ -144,7 +153,7 @@ const POSITIVE: Readonly<Record<string, "eq" | "in" | "startsWith" | "contains" 
   endsWith: "endsWith", notEndsWith: "endsWith",
 };
 
-function textTest(operator: "eq" | "in" | "startsWith" | "contains" | "endsWith", literals: readonly string[]): TextTest {
+function textTest(operator: PositiveTextOperator, literals: readonly string[]): TextTest {
   const folded = literals.map(fold);
   const w = folded[0];
   switch (operator) {

@@ -81,7 +81,9 @@ class Parser {
   // property = ("device" | "app") "." propertyName
   private parseProperty(): FilterPropertyDefinition {
     const token = this.peek();
-    const expectedProperty = this.entity === undefined ? "a property such as device.deviceName" : `a ${this.entity} property`;
+    const expectedProperty = this.entity === undefined
+      ? "a property such as device.deviceName"
+      : `${anEntity(this.entity)} property`;
     const dot = token.kind === "word" ? token.value.indexOf(".") : -1;
     if (dot < 0) throw ruleError(token.position, expectedProperty, describeToken(token));
     const entityName = token.value.slice(0, dot).toLowerCase();
@@ -94,7 +96,7 @@ class Parser {
         `assignment filters do not support platform ${this.platform}`);
     }
     if (platformEntity !== undefined && platformEntity !== entityName) {
-      throw ruleError(token.position, `a ${platformEntity} property`, describeToken(token),
+      throw ruleError(token.position, `${anEntity(platformEntity)} property`, describeToken(token),
         `${this.platform} is a managed-${platformEntity === "device" ? "device" : "app"} platform`);
     }
     if (this.entity !== undefined && this.entity !== entityName) {
@@ -104,11 +106,12 @@ class Parser {
     const name = token.value.slice(dot + 1);
     const definition = findProperty(entityName, name);
     if (definition === undefined) {
-      throw ruleError(token.position, `a ${entityName} property`, describeToken(token),
-        `'${name}' is not a ${entityName} property`);
+      throw ruleError(token.position, `${anEntity(entityName)} property`, describeToken(token),
+        `'${name}' is not ${anEntity(entityName)} property`);
     }
     if (!appliesTo(definition, this.platform)) {
-      throw ruleError(token.position, `a ${entityName} property supported on ${this.platform}`, describeToken(token),
+      const expected = `${anEntity(entityName)} property supported on ${this.platform}`;
+      throw ruleError(token.position, expected, describeToken(token),
         `${entityName}.${definition.name} does not apply to ${this.platform}`);
     }
     this.entity = entityName;
@@ -149,7 +152,8 @@ class Parser {
         if (operator === "in" || operator === "notIn") return this.parseList(definition);
         if (token.kind !== "string") {
           const why = isNull(token) ? "$null goes with -eq and -ne only" : undefined;
-          throw ruleError(token.position, equality ? "a quoted string or $null" : "a quoted string", describeToken(token), why);
+          const expected = equality ? "a quoted string or $null" : "a quoted string";
+          throw ruleError(token.position, expected, describeToken(token), why);
         }
         if (equality) this.checkSupported(definition, token);
         this.index++;
@@ -161,7 +165,9 @@ class Parser {
   private parseBoolean(): FilterValue {
     const token = this.peek();
     const text = token.kind === "word" || token.kind === "string" ? token.value.toLowerCase() : "";
-    if (text !== "true" && text !== "false") throw ruleError(token.position, "True, False or $null", describeToken(token));
+    if (text !== "true" && text !== "false") {
+      throw ruleError(token.position, "True, False or $null", describeToken(token));
+    }
     this.index++;
     return { kind: "boolean", value: text === "true" };
   }
@@ -196,10 +202,11 @@ class Parser {
     if (supported.length === 0) return;
     const wanted = token.value.toLowerCase();
     if (supported.some((value) => value.toLowerCase() === wanted)) return;
-    const shown = supported.length > 10 ? [...supported.slice(0, 10), "…"] : supported;
+    const shown = supported.slice(0, 10).map((value) => `"${value}"`);
+    if (supported.length > 10) shown.push("…");
     const where = this.platform === undefined ? "" : ` on ${this.platform}`;
-    throw ruleError(token.position, `a ${definition.entity}.${definition.name} value${where} (${shown.map((v) => v === "…" ? v : `"${v}"`).join(", ")})`,
-      describeToken(token));
+    const expected = `${anEntity(definition.entity)}.${definition.name} value${where} (${shown.join(", ")})`;
+    throw ruleError(token.position, expected, describeToken(token));
   }
 
   /** Logical operators are accepted with or without the dash: `-and` and `and`. */
@@ -229,6 +236,9 @@ class Parser {
     return this.tokens[this.index];
   }
 }
+
+/** "a device", "an app" */
+const anEntity = (entity: FilterEntity) => (entity === "app" ? "an app" : "a device");
 
 /** `null` and `$null` in any case, unquoted. */
 function isNull(token: Token): boolean {

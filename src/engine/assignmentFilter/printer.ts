@@ -10,8 +10,10 @@ export function printFilterRule(ast: FilterRuleExpr): string {
   switch (ast.kind) {
     case "comparison":
       return `(${ast.entity}.${ast.property} -${ast.operator} ${printValue(ast.value)})`;
-    case "and":
-      return `${printOperand(ast.left, ast.left.kind === "or")} and ${printOperand(ast.right, ast.right.kind !== "comparison")}`;
+    case "and": {
+      const left = printOperand(ast.left, ast.left.kind === "or");
+      return `${left} and ${printOperand(ast.right, ast.right.kind !== "comparison")}`;
+    }
     case "or":
       return `${printFilterRule(ast.left)} or ${printOperand(ast.right, ast.right.kind === "or")}`;
   }

@@ -220,7 +220,9 @@ export function appliesTo(definition: FilterPropertyDefinition, platform: Device
 }
 
 /** The closed value set on a platform (all platforms' values together when the platform is open); empty = any. */
-export function supportedValuesFor(definition: FilterPropertyDefinition, platform: DevicePlatform | undefined): string[] {
+export function supportedValuesFor(
+  definition: FilterPropertyDefinition, platform: DevicePlatform | undefined,
+): string[] {
   const open = isOpenPlatform(platform);
   return definition.supportedValues
     .filter((v) => open || v.platforms === undefined || v.platforms.includes(platform!))
