@@ -143,10 +143,10 @@ function searchCondition(
     terms
       .map((t, i) => {
         const props = t.property !== undefined ? [t.property] : set.search!;
-        params.push(`%${t.value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-        const mark = dialect.param(params.length);
+        const pattern = `%${t.value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
         const columns = props.map((p) => table.columns.find((c) => c.property === p)!.column);
-        const any = columns.map((c) => dialect.likeText(c, mark)).join(" OR ");
+        // One bound value per use: SQLite's `?` is positional.
+        const any = columns.map((c) => (params.push(pattern), dialect.likeText(c, dialect.param(params.length)))).join(" OR ");
         return `${i > 0 ? ` ${terms[i - 1].join} ` : ""}(${any})`;
       })
       .join("");

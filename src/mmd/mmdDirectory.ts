@@ -73,18 +73,16 @@ async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEnti
 }
 
 /** `$searchText` over name, serialNumber, userUpn and userEmail (globalDeviceId derives from the id). */
-function searchCondition(x: SqlExecutor, text: string | undefined) {
+/** A substring match on any of the columns; one bound value per use, as SQLite's `?` is positional. */
+function anyColumnContains(x: SqlExecutor, columns: string[], text: string | undefined) {
   if (!text) return undefined;
-  return (params: unknown[]) => {
-    params.push(`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    const mark = x.dialect.param(params.length);
-    return ["p_device_name", "p_serial_number", "p_user_principal_name", "p_email_address"].map((c) => x.dialect.likeText(c, mark)).join(" OR ");
-  };
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return (params: unknown[]) => columns.map((c) => (params.push(pattern), x.dialect.likeText(c, x.dialect.param(params.length)))).join(" OR ");
 }
 
 export async function listMmdDevices(ctx: GraphContext, x: SqlExecutor, page: Page) {
   const t = tables(ctx);
-  const { rows } = await ctx.entities.list(x, t.managed, { tenantId: ctx.tenantId, where: searchCondition(x, page.searchText), orderBy: [], top: page.top ?? 1_000_000, skip: page.skip ?? 0, count: false });
+  const { rows } = await ctx.entities.list(x, t.managed, { tenantId: ctx.tenantId, where: anyColumnContains(x, ["p_device_name", "p_serial_number", "p_user_principal_name", "p_email_address"], page.searchText), orderBy: [], top: page.top ?? 1_000_000, skip: page.skip ?? 0, count: false });
   const out = [];
   for (const r of rows) out.push(await deviceView(ctx, x, r, false));
   return out;
@@ -119,13 +117,7 @@ async function userView(ctx: GraphContext, x: SqlExecutor, user: StoredEntity) {
 
 export async function listMmdUsers(ctx: GraphContext, x: SqlExecutor, page: Page) {
   const t = tables(ctx);
-  const where = page.searchText
-    ? (params: unknown[]) => {
-        params.push(`%${page.searchText!.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-        const mark = x.dialect.param(params.length);
-        return ["p_display_name", "p_user_principal_name", "p_mail"].map((c) => x.dialect.likeText(c, mark)).join(" OR ");
-      }
-    : undefined;
+  const where = anyColumnContains(x, ["p_display_name", "p_user_principal_name", "p_mail"], page.searchText);
   const { rows } = await ctx.entities.list(x, t.users, { tenantId: ctx.tenantId, where, orderBy: [], top: page.top ?? 1_000_000, skip: page.skip ?? 0, count: false });
   const out = [];
   for (const r of rows) out.push(await userView(ctx, x, r));

@@ -14,6 +14,8 @@ import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/au
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
 import { autopilotActions } from "../graph/autopilot/autopilotActions.js";
+import { registerMmdRoutes } from "../mmd/mmdRoutes.js";
+import { MMD_REASSIGN_WORK, reassignWork } from "../mmd/reassignProfile.js";
 import { EntityBehaviours, type GraphServices, type NavigationProvider } from "../graph/graphContext.js";
 import { registerGraphRoutes } from "../graph/graphRoutes.js";
 import { registerDirectoryBehaviours } from "../graph/directory/directoryBehaviours.js";
@@ -141,6 +143,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   registerAutopilotBehaviours(behaviours, autopilot);
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
+  reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
   const requests = new EntityRequests(
     new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing), ...autopilotActions(autopilot) })),
   );
@@ -211,6 +214,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     get issuerBase() { return issuerBase(); },
   });
   registerEnrollmentRoutes(app, { services, authenticator });
+  registerMmdRoutes(app, { services, identity, authenticator, reconciler, timing: () => timing });
   registerControlRoutes(app, { db, identity, services, authenticator, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 
   await app.listen({ port: options.port, host: options.host });

@@ -161,6 +161,8 @@ for (const backend of await backendsToTest()) {
         assertGraphError(await s.call("GET", `/users?$search=${encodeURIComponent('"displayName:meg"')}`), 400, "Request_UnsupportedQuery", /ConsistencyLevel: eventual/);
         const res = await s.call("GET", `/users?$search=${encodeURIComponent('"displayName:meg"')}`, undefined, { consistencylevel: "eventual" });
         assert.deepEqual(res.body.value.map((u: any) => u.displayName), ["Megan Bowen"]);
+        const anyProperty = await s.call("GET", `/users?$search=${encodeURIComponent('"bowen"')}`, undefined, { consistencylevel: "eventual" });
+        assert.deepEqual(anyProperty.body.value.map((u: any) => u.displayName), ["Megan Bowen"], "a clause without a property searches them all");
       });
       it("$expand one level with a nested $select", async () => {
         const res = await s.call("GET", "/groups/a110c0de-0000-4000-8000-000000000503?$expand=members($select=displayName)");
