@@ -9,6 +9,7 @@ import type { GraphServices } from "../graph/graphContext.js";
 import { checkFixture, type Fixture } from "../seed/fixture.js";
 import type { Database, SqlExecutor } from "../store/database.js";
 import type { IdentityStore } from "../store/identityStore.js";
+import type { CompiledModel } from "../odata/compiledModel.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { SCHEMA_VERSION, wipeTenantState } from "../store/schema.js";
 
@@ -19,6 +20,8 @@ export interface ControlDeps {
   adminKey: string;
   startupFixture?: Fixture;
   seedInto(fixture: Fixture): Promise<void>;
+  /** Every model whose tables hold tenant state (Graph's and MMD's). */
+  storedModels: CompiledModel[];
   authenticator: Authenticator;
   readonly issuerBase: string;
 }
@@ -26,7 +29,7 @@ export interface ControlDeps {
 export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps) {
   const authority = { identity: deps.identity, clock: deps.services.clock, adminKey: deps.adminKey, authenticator: deps.authenticator, get issuerBase() { return deps.issuerBase; } };
 
-  const wipeTenant = (tx: SqlExecutor, tenantId: string) => wipeTenantState(tx, deps.services.model, tenantId);
+  const wipeTenant = (tx: SqlExecutor, tenantId: string) => wipeTenantState(tx, deps.storedModels, tenantId);
 
   app.get("/_allot/health", async () => ({
     status: "ok",

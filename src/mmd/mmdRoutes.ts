@@ -15,6 +15,7 @@ import { MmdError, nestedError, sendMmdError } from "./mmdErrors.js";
 import { listMmdDevices, listMmdUsers, mmdDeviceByName, mmdUserByUpn, type Page } from "./mmdDirectory.js";
 import { REASSIGNABLE_PERSONAS } from "./personas.js";
 import { startReassign, validateReassign } from "./reassignProfile.js";
+import { addNote, closeElevation, createElevation, createTicket, elevationDetails, getTicket, listElevations, listTickets, ticketNotes } from "./mmdRecords.js";
 
 export const MMD_ROOT = "/support/odata/v1";
 /** MMD answers with another host, and without the /support prefix (spec §1.1). */
@@ -29,6 +30,18 @@ export interface MmdDeps {
 }
 
 type Access = "read" | "write";
+
+/** The JSON body of an MMD request; a malformed one is MMD's nested 400. */
+function mmdJson(request: FastifyRequest): unknown {
+  try {
+    return jsonBody(request);
+  } catch (e) {
+    if (e instanceof GraphError) throw nestedError(e.status, e.message);
+    throw e;
+  }
+}
+
+const queryOf = (request: FastifyRequest) => new URLSearchParams(request.url.split("?")[1] ?? "");
 
 function pageOf(query: Record<string, string | undefined>): Page {
   const int = (name: string) => {
@@ -110,6 +123,65 @@ export function registerMmdRoutes(app: FastifyInstance, deps: MmdDeps) {
   app.get(`${MMD_ROOT}/tenants/:tenantId/users`, route("nested", async (request) => {
     const ctx = await contextOf(request, "read", "nested");
     return { "@odata.context": `${CONTEXT}Users`, value: await listMmdUsers(ctx, ctx.db, pageOf(request.query as Record<string, string>)) };
+  }));
+
+  // Tickets are not tenant-scoped in the URL: the tenant is the token's (spec §1.1 [I]).
+  app.post(`${MMD_ROOT}/tickets`, route("nested", async (request, reply) => {
+    const ctx = await contextOf(request, "write", "nested");
+    return reply.code(200).send(await createTicket(ctx.db, ctx.tenantId, mmdJson(request), ctx.clock.now()));
+  }));
+
+  app.get(`${MMD_ROOT}/tickets`, route("nested", async (request) => {
+    const ctx = await contextOf(request, "write", "nested");
+    return { "@odata.context": `${CONTEXT}Tickets`, value: await listTickets(ctx.db, ctx.tenantId, queryOf(request)) };
+  }));
+
+  /** `tickets('{id}')`, `tickets('{id}')/notes` and `tickets('{id}')/addNote`, in OData's key syntax. */
+  const ticketPath = (request: FastifyRequest) => {
+    const rest = decodeURIComponent((request.params as { "*": string })["*"] ?? "");
+    const m = /^\('((?:[^']|'')+)'\)(?:\/(notes|addNote))?$/.exec(rest);
+    if (!m) throw nestedError(404, "Resource not found.");
+    return { id: m[1].replace(/''/g, "'"), tail: m[2] };
+  };
+  app.get(`${MMD_ROOT}/tickets*`, route("nested", async (request) => {
+    const ctx = await contextOf(request, "write", "nested");
+    const { id, tail } = ticketPath(request);
+    if (tail === "addNote") throw nestedError(405, "addNote is a POST.");
+    if (tail === "notes") return { "@odata.context": `${CONTEXT}Notes`, value: await ticketNotes(ctx.db, ctx.tenantId, id) };
+    return { "@odata.context": `${CONTEXT}Tickets/$entity`, ...(await getTicket(ctx.db, ctx.tenantId, id)) };
+  }));
+  app.post(`${MMD_ROOT}/tickets*`, route("nested", async (request, reply) => {
+    const ctx = await contextOf(request, "write", "nested");
+    const { id, tail } = ticketPath(request);
+    if (tail !== "addNote") throw nestedError(405, "Only addNote is a POST on a ticket.");
+    await addNote(ctx.db, ctx.tenantId, id, mmdJson(request), ctx.principal.upn ?? ctx.principal.appId, ctx.clock.now());
+    return reply.code(204).send();
+  }));
+
+  app.post(`${MMD_ROOT}/tenants/:tenantId/elevationRequests`, route("nested", async (request, reply) => {
+    const ctx = await contextOf(request, "write", "nested");
+    const exists = async (name: string) => (await mmdDeviceByName(ctx, ctx.db, name)) !== undefined;
+    const created = await createElevation(ctx.db, ctx.tenantId, mmdJson(request), ctx.principal.upn ?? ctx.principal.appId, exists, ctx.clock.now());
+    return reply.code(201).send({ "@odata.context": `${CONTEXT}ElevationRequests/$entity`, ...created });
+  }));
+
+  app.patch(`${MMD_ROOT}/tenants/:tenantId/elevationRequests/:id`, route("nested", async (request, reply) => {
+    const ctx = await contextOf(request, "write", "nested");
+    await closeElevation(ctx.db, ctx.tenantId, (request.params as { id: string }).id, mmdJson(request), ctx.principal.upn ?? ctx.principal.appId, ctx.clock.now());
+    return reply.code(204).send();
+  }));
+
+  app.get(`${MMD_ROOT}/tenants/:tenantId/elevationRequests`, route("nested", async (request) => {
+    const ctx = await contextOf(request, "write", "nested");
+    return { "@odata.context": `${CONTEXT}ElevationRequests`, value: await listElevations(ctx.db, ctx.tenantId, queryOf(request)) };
+  }));
+
+  app.get(`${MMD_ROOT}/tenants/:tenantId/devices/:deviceName/elevationDetails`, route("nested", async (request) => {
+    const ctx = await contextOf(request, "write", "nested");
+    const { deviceName } = request.params as { deviceName: string };
+    const device = await mmdDeviceByName(ctx, ctx.db, deviceName);
+    if (!device) throw nestedError(404, "This device does not exist.");
+    return { "@odata.context": `${CONTEXT}DeviceElevationDetails/$entity`, ...(await elevationDetails(ctx.db, ctx.tenantId, device.name as string, device.aadDeviceId)) };
   }));
 
   app.get(`${MMD_ROOT}/tenants/:tenantId/users/:upn`, route("nested", async (request) => {

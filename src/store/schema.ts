@@ -113,7 +113,7 @@ function entityTableStatements(ddl: Ddl, t: StorageTable): string[] {
   ];
 }
 
-export async function migrate(db: Database, model: CompiledModel): Promise<void> {
+export async function migrate(db: Database, model: CompiledModel, ...moreModels: CompiledModel[]): Promise<void> {
   const ddl = ddlFor(db);
   await db.exec("CREATE TABLE IF NOT EXISTS allot_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   const current = Number((await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'"))[0]?.value ?? 0);
@@ -122,7 +122,7 @@ export async function migrate(db: Database, model: CompiledModel): Promise<void>
   }
   const migrations = fixedMigrations(ddl);
   for (let v = current; v < SCHEMA_VERSION; v++) await db.exec(migrations[v]);
-  for (const table of model.tables) {
+  for (const table of [model, ...moreModels].flatMap((m) => m.tables)) {
     const [create, ...indexes] = entityTableStatements(ddl, table);
     await db.exec(create);
     const existing = new Set(await ddl.existingColumns(db, table.name));
@@ -137,9 +137,9 @@ export async function migrate(db: Database, model: CompiledModel): Promise<void>
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (model: CompiledModel) => [...model.tables.map((t) => t.name), "group_members", "pending_work", "work_log"];
+export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
-export async function wipeTenantState(x: SqlExecutor, model: CompiledModel, tenantId: string) {
-  for (const table of tenantTables(model)) await x.run(`DELETE FROM ${table} WHERE tenant_id = ${x.dialect.param(1)}`, [tenantId]);
+export async function wipeTenantState(x: SqlExecutor, models: CompiledModel[], tenantId: string) {
+  for (const table of tenantTables(models)) await x.run(`DELETE FROM ${table} WHERE tenant_id = ${x.dialect.param(1)}`, [tenantId]);
 }

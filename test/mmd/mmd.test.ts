@@ -174,6 +174,58 @@ for (const backend of await backendsToTest()) {
       assert.equal((await call("GET", `${ROOT}/devices`, undefined, mmd, "?$top=x")).status, 400);
     });
 
+    it("tickets: create with the required fields, list with $filter/$orderby/$top/$skip, get by key, addNote, notes", async () => {
+      const base = { title: "Laptop won't boot", description: "Black screen", type: "Incident", category: "Devices", subcategory: "Hardware", severity: 2, contact: { givenName: "Adele", surname: "Vance", email: "adele@allotdemo.onmicrosoft.com", phoneNumber: "+1 555 0100" } };
+      const created = await call("POST", "/support/odata/v1/tickets", base);
+      assert.equal(created.status, 200);
+      assert.match(created.body.id, /^MMD-\d{7}-[A-Z0-9]{5}$/);
+      assert.deepEqual([created.body.state, created.body.severity, created.body.contact.givenName], ["active", 2, "Adele"]);
+      await call("POST", "/support/odata/v1/tickets", { ...base, title: "Question", type: "RequestForInformation", severity: 4 });
+      const { contact: _c, ...noContact } = base;
+      const missing = await call("POST", "/support/odata/v1/tickets", noContact);
+      assert.equal(missing.status, 400);
+      assert.deepEqual(Object.keys(missing.body), ["error"]);
+      assert.equal(missing.body.error.code, "400");
+      const filtered = await call("GET", "/support/odata/v1/tickets", undefined, mmd, `?$filter=${encodeURIComponent("severity eq 4")}`);
+      assert.deepEqual(filtered.body.value.map((t: any) => t.title), ["Question"]);
+      const ordered = await call("GET", "/support/odata/v1/tickets", undefined, mmd, `?$skip=0&$top=50&$orderby=${encodeURIComponent("createdDateTime desc")}`);
+      assert.deepEqual(ordered.body.value.map((t: any) => t.title), ["Question", "Laptop won't boot"]);
+      const one = await call("GET", `/support/odata/v1/tickets('${created.body.id}')`);
+      assert.equal(one.body.id, created.body.id);
+      assert.equal((await call("POST", `/support/odata/v1/tickets('${created.body.id}')/addNote`, { text: "Tried a restart" })).status, 204);
+      const notes = (await call("GET", `/support/odata/v1/tickets('${created.body.id}')/notes`)).body.value;
+      assert.deepEqual(notes.map((n: any) => [n.id, n.type, n.renderType, n.text]), [[1, "post", "html", "Tried a restart"]]);
+      assert.equal((await call("GET", "/support/odata/v1/tickets('MMD-0000000-XXXXX')")).status, 404);
+      assert.equal((await call("POST", `/support/odata/v1/tickets('${created.body.id}')/addNote`, {})).status, 400);
+    });
+
+    it("elevation requests: create 201 (PascalCase body), 404 for an unknown device, 403 past the open limit; close 204, 400 twice, 404 unknown; list with $filter; details", async () => {
+      await enroll("MMD-E1", "Microsoft365Managed_Standard");
+      const body = { PartnerTicketId: "T-1", DeviceName: "MMD-E1", Title: "Install driver", Category: "Office", Subcategory: "Add-ins", PlanOfAction: "Install it" };
+      const created = await call("POST", `${ROOT}/elevationRequests`, body);
+      assert.equal(created.status, 201);
+      assert.deepEqual([created.body.deviceName, created.body.category, created.body.ttl, created.body.eTag, created.body.isDeleted], ["MMD-E1", "Office", 7776000, null, false]);
+      const unknownDevice = await call("POST", `${ROOT}/elevationRequests`, { ...body, DeviceName: "NOPE" });
+      assert.deepEqual([unknownDevice.status, unknownDevice.body], [404, { error: { code: "404", message: "This device does not exist." } }]);
+      await call("POST", `${ROOT}/elevationRequests`, body);
+      await call("POST", `${ROOT}/elevationRequests`, body);
+      const tooMany = await call("POST", `${ROOT}/elevationRequests`, body);
+      assert.deepEqual([tooMany.status, tooMany.body.error.message], [403, "This device has too many open elevation requests."]);
+      const details = await call("GET", `${ROOT}/devices/MMD-E1/elevationDetails`);
+      assert.equal(details.status, 200);
+      assert.deepEqual([details.body.deviceName, details.body.status, details.body.openedElevationRequestId !== undefined], ["MMD-E1", "PasswordSucceeded", true]);
+      assert.equal((await call("GET", `${ROOT}/devices/MMD-E1/elevationDetails`)).body.password, details.body.password, "the same password until closed");
+      assert.equal((await call("PATCH", `${ROOT}/elevationRequests/${created.body.id}`, { ActionsTaken: "Installed" })).status, 204);
+      const again = await call("PATCH", `${ROOT}/elevationRequests/${created.body.id}`, { ActionsTaken: "Installed" });
+      assert.deepEqual([again.status, again.body.error.message], [400, "This elevation request was already closed."]);
+      const unknown = await call("PATCH", `${ROOT}/elevationRequests/00000000-0000-4000-8000-000000000000`, { ActionsTaken: "x" });
+      assert.deepEqual([unknown.status, unknown.body.error.message], [404, "This elevation request does not exist."]);
+      const byDevice = await call("GET", `${ROOT}/elevationRequests`, undefined, mmd, `?$filter=${encodeURIComponent("deviceName eq 'MMD-E1'")}`);
+      assert.equal(byDevice.body.value.length, 3);
+      const byCategory = await call("GET", `${ROOT}/elevationRequests`, undefined, mmd, `?$filter=${encodeURIComponent("contains(category,'Office')")}&$top=1`);
+      assert.equal(byCategory.body.value.length, 1);
+    });
+
     it("users: list; get by UPN answers a value array with the collection's context", async () => {
       const list = await call("GET", `${ROOT}/users`);
       assert.equal(list.body["@odata.context"], `${CONTEXT}Users`);
