@@ -15,6 +15,7 @@ import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehavio
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
 import { autopilotActions } from "../graph/autopilot/autopilotActions.js";
 import { registerMmdRoutes } from "../mmd/mmdRoutes.js";
+import { mmdModel } from "../mmd/mmdModel.js";
 import { MMD_REASSIGN_WORK, reassignWork } from "../mmd/reassignProfile.js";
 import { EntityBehaviours, type GraphServices, type NavigationProvider } from "../graph/graphContext.js";
 import { registerGraphRoutes } from "../graph/graphRoutes.js";
@@ -103,7 +104,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   const clock = options.clock ?? systemClock;
   const db = await openDatabase(options.store);
   try {
-    await migrate(db, graphModel);
+    await migrate(db, graphModel, mmdModel);
   } catch (e) {
     await db.close();
     throw e;
@@ -210,12 +211,12 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     model: graphModel,
     findUser,
     adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY,
-    wipeTenant: (tenantId) => db.transaction((tx) => wipeTenantState(tx, graphModel, tenantId)),
+    wipeTenant: (tenantId) => db.transaction((tx) => wipeTenantState(tx, [graphModel, mmdModel], tenantId)),
     get issuerBase() { return issuerBase(); },
   });
   registerEnrollmentRoutes(app, { services, authenticator });
   registerMmdRoutes(app, { services, identity, authenticator, reconciler, timing: () => timing });
-  registerControlRoutes(app, { db, identity, services, authenticator, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
+  registerControlRoutes(app, { db, identity, services, authenticator, storedModels: [graphModel, mmdModel], adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
