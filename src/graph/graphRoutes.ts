@@ -1,16 +1,21 @@
 // The Graph protocol adapter: /beta/… and /v1.0/…. It authenticates, resolves the path against the model,
 // parses query options and the body, and hands a typed request to EntityRequests; it never knows entity names.
+// The per-request work is one function (`GraphRequestExecutor`) from a method, URL, headers and body to a status,
+// headers and body: the HTTP routes and each item of a JSON batch (`jsonBatch.ts`) go through it alike.
 
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { badRequest, GraphError } from "../odata/errors.js";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { badRequest } from "../odata/errors.js";
 import { metadataDocument } from "../odata/metadata.js";
 import { resolvePath, splitPath } from "../odata/pathResolver.js";
 import { parseQueryOptions } from "../odata/queryOptions.js";
 import { GRAPH_AUDIENCES } from "../identity/authenticate.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import type { IdentityStore } from "../store/identityStore.js";
+import { asGraphError } from "../server/graphErrorEnvelope.js";
+import { graphErrorReply, parseGraphJsonBody, type GraphCall, type GraphReply, type RequestHeaders } from "./graphCall.js";
 import type { GraphContext, GraphServices, Principal } from "./graphContext.js";
 import type { EntityRequests } from "./entityRequests.js";
+import { registerJsonBatchRoutes } from "./jsonBatch.js";
 
 export const JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
@@ -21,40 +26,32 @@ export interface GraphRouteDeps {
   authenticator: Authenticator;
 }
 
+export type GraphRequestExecutor = (call: GraphCall) => Promise<GraphReply>;
+export type { GraphCall, GraphReply, RequestHeaders };
+
 export const baseUrlOf = (request: FastifyRequest) => `${request.protocol}://${request.headers.host ?? request.hostname}`;
+
+const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
 /** Parses a JSON body, refusing other content types the way Graph does. */
 export function jsonBody(request: FastifyRequest): unknown {
-  const raw = request.body as Buffer | undefined;
-  if (!raw || raw.length === 0) return undefined;
-  const type = String(request.headers["content-type"] ?? "");
-  if (type !== "" && !/^application\/json\b/i.test(type) && !/\+json\b/i.test(type)) {
-    throw new GraphError(415, "UnsupportedMediaType", `The content type '${type}' is not supported; send application/json.`);
-  }
-  try {
-    return JSON.parse(raw.toString("utf8"));
-  } catch {
-    throw badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.");
-  }
+  return parseGraphJsonBody(request.body as Buffer | undefined, String(request.headers["content-type"] ?? ""));
+}
+
+function contextFor(services: GraphServices, principal: Principal, serviceRoot: string, headers: RequestHeaders, requestId: string): GraphContext {
+  return { ...services, principal, tenantId: principal.tenantId, serviceRoot, requestHeaders: headers, requestId, audited: true };
 }
 
 /** The Graph context of an authenticated request (also used by control-plane routes that act as Graph would). */
 export function graphContextFor(services: GraphServices, request: FastifyRequest, principal: Principal, version = "beta"): GraphContext {
-  return {
-    ...services,
-    principal,
-    tenantId: principal.tenantId,
-    serviceRoot: `${baseUrlOf(request)}/${version}`,
-    requestHeaders: request.headers,
-    requestId: request.id,
-    audited: true,
-  };
+  return contextFor(services, principal, `${baseUrlOf(request)}/${version}`, request.headers, request.id);
 }
 
-export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) {
+/** The per-request pipeline: authenticate, resolve, parse options and body, execute, serialize; never throws. */
+export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor {
   const metadata = metadataDocument(deps.services.model);
-  const handler = async (request: FastifyRequest, reply: import("fastify").FastifyReply) => {
-    const url = request.url;
+  const execute = async (call: GraphCall): Promise<GraphReply> => {
+    const url = call.url;
     const version = url.startsWith("/v1.0") ? "v1.0" : "beta";
     const [rawPath, rawQuery = ""] = url.slice(version.length + 1).split(/\?(.*)/s, 2);
     let path: string;
@@ -63,30 +60,62 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) 
     } catch {
       throw badRequest("The request URL is not correctly encoded.");
     }
-    const serviceRoot = `${baseUrlOf(request)}/${version}`;
-    if (path === "$metadata") {
-      return reply.type("application/xml").send(metadata);
-    }
-    const principal = await deps.authenticator.authenticate(request.headers.authorization, GRAPH_AUDIENCES);
+    const serviceRoot = `${call.baseUrl}/${version}`;
+    if (path === "$metadata") return { status: 200, headers: { "content-type": "application/xml" }, body: metadata };
+    const principal = await deps.authenticator.authenticate(headerValue(call.headers.authorization), GRAPH_AUDIENCES);
     if (path === "") {
       const sets = [...deps.services.model.entitySets.keys()].map((name) => ({ name, kind: "EntitySet", url: name }));
       const singletons = [...deps.services.model.singletons.keys()].map((name) => ({ name, kind: "Singleton", url: name }));
-      return reply.type(JSON_CONTENT_TYPE).send({ "@odata.context": `${serviceRoot}/$metadata`, value: [...sets, ...singletons] });
+      return { status: 200, headers: { "content-type": JSON_CONTENT_TYPE }, body: { "@odata.context": `${serviceRoot}/$metadata`, value: [...sets, ...singletons] } };
     }
     const resolved = resolvePath(deps.services.model, splitPath(path));
     const options = parseQueryOptions(new URLSearchParams(rawQuery), version === "beta");
-    const body = request.method === "GET" || request.method === "DELETE" ? undefined : jsonBody(request);
-    const result = await deps.requests.handle(
-      graphContextFor(deps.services, request, principal, version),
-      { method: request.method, resolved, options, body, relativeUrl: `/${rawPath.replace(/^\/+/, "")}${rawQuery ? `?${rawQuery}` : ""}` },
-    );
-    reply.code(result.status).headers(result.headers ?? {});
-    if (result.text !== undefined) return reply.type("text/plain;charset=utf-8").send(result.text);
+    const body = call.method === "GET" || call.method === "DELETE" ? undefined : parseGraphJsonBody(call.body, String(headerValue(call.headers["content-type"]) ?? ""));
+    const result = await deps.requests.handle(contextFor(deps.services, principal, serviceRoot, call.headers, call.requestId), {
+      method: call.method,
+      resolved,
+      options,
+      body,
+      relativeUrl: `/${rawPath.replace(/^\/+/, "")}${rawQuery ? `?${rawQuery}` : ""}`,
+    });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = value;
+    if (result.text !== undefined) return { status: result.status, headers: { ...headers, "content-type": "text/plain;charset=utf-8" }, body: result.text };
+    if (result.body === undefined) return { status: result.status, headers };
+    return { status: result.status, headers: { ...headers, "content-type": JSON_CONTENT_TYPE }, body: result.body };
+  };
+  return async (call) => {
+    try {
+      return await execute(call);
+    } catch (error) {
+      const graphError = asGraphError(error);
+      // A 500 is a bug in Allot: say so on stderr even when request logging is off.
+      if (graphError.status >= 500) process.stderr.write(`allot: ${call.method} ${call.url}: ${(error as Error).stack ?? String(error)}\n`);
+      return graphErrorReply(graphError, call.requestId, call.headers, deps.services.clock.now());
+    }
+  };
+}
+
+export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) {
+  const execute = graphRequestExecutor(deps);
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const result = await execute({
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body: request.body as Buffer | undefined,
+      baseUrl: baseUrlOf(request),
+      requestId: request.id,
+    });
+    const { "content-type": contentType, ...headers } = result.headers;
+    reply.code(result.status).headers(headers);
     if (result.body === undefined) return reply.send();
-    return reply.type(JSON_CONTENT_TYPE).send(JSON.stringify(result.body));
+    if (contentType) reply.type(contentType);
+    return reply.send(typeof result.body === "string" ? result.body : JSON.stringify(result.body));
   };
   for (const version of ["beta", "v1.0"]) {
     app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: `/${version}`, handler });
     app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: `/${version}/*`, handler });
   }
+  registerJsonBatchRoutes(app, { execute, authenticator: deps.authenticator, clock: deps.services.clock });
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Dispatcher } from "undici-types";
 import { ClientSecretCredential } from "@azure/identity";
-import { Client, GraphError, PageIterator } from "@microsoft/microsoft-graph-client";
+import { BatchRequestContent, BatchResponseContent, Client, GraphError, PageIterator } from "@microsoft/microsoft-graph-client";
 import { TokenCredentialAuthenticationProvider } from "@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js";
 import {
   AllowedHostsValidator,
@@ -319,6 +319,47 @@ for (const backend of await backendsToTest()) {
           assert.equal(JSON.parse(e.body).innerError["client-request-id"], clientRequestId);
           return true;
         });
+      });
+
+      it("$batch through BatchRequestContent/BatchResponseContent: a GET, a dependent POST and a 404, read per item", async () => {
+        const name = `v3 batch ${randomBytes(3).toString("hex")}`;
+        // The client takes fetch Requests and sends each URL as everything after host:port (`/beta/users/…`).
+        const batch = new BatchRequestContent([
+          { id: "read", request: new Request(`${tls.graph}/users/${ADELE}?$select=id,displayName`, { method: "GET" }) },
+          {
+            id: "create",
+            dependsOn: ["read"],
+            request: new Request(`${tls.graph}/groups`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(groupBody(name)) }),
+          },
+          { id: "missing", dependsOn: ["create"], request: new Request(`${tls.graph}/groups/${randomUUID()}`, { method: "GET" }) },
+        ]);
+        const content = await batch.getContent();
+        assert.equal(content.requests[0].url, `/beta/users/${ADELE}?$select=id,displayName`);
+        const responses = new BatchResponseContent(await client.api("/$batch").post(content));
+
+        const read = responses.getResponseById("read");
+        assert.equal(read.status, 200);
+        assert.match(read.headers.get("content-type") ?? "", /^application\/json/);
+        assert.deepEqual(await read.json(), {
+          "@odata.context": `${tls.graph}/$metadata#users(id,displayName)/$entity`,
+          id: ADELE,
+          displayName: "Adele Vance",
+        });
+
+        const created = responses.getResponseById("create");
+        assert.equal(created.status, 201);
+        const group = await created.json();
+        assert.equal(group.displayName, name);
+        assert.match(group.id, UUID);
+        assert.equal(created.headers.get("location"), `${tls.graph}/groups/${group.id}`);
+        assert.equal((await client.api(`/groups/${group.id}`).select("displayName").get()).displayName, name);
+
+        const missing = responses.getResponseById("missing");
+        assert.equal(missing.status, 404);
+        const error = await missing.json();
+        assert.equal(error.error.code, "Request_ResourceNotFound");
+        assert.equal(error.error.innerError["request-id"], missing.headers.get("request-id"));
+        assert.deepEqual([...responses.getResponses().keys()], ["read", "create", "missing"]);
       });
 
       it("a dynamic device group on the OrderID tag has the matching demo device as its only member", async () => {

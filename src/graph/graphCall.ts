@@ -1,0 +1,73 @@
+// One Graph request as the pipeline sees it, whatever carried it (an HTTP request or an item of a JSON batch), and
+// what it answers.
+
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { badRequest, GraphError } from "../odata/errors.js";
+import { sendGraphError } from "../server/graphErrorEnvelope.js";
+
+export type RequestHeaders = Record<string, string | string[] | undefined>;
+
+/** One Graph request. */
+export interface GraphCall {
+  method: string;
+  /** From the version segment on, e.g. `/beta/users?$top=5` or `/v1.0/$metadata`. */
+  url: string;
+  /** Header names in lower case, as Node gives them. */
+  headers: RequestHeaders;
+  /** The raw body; its `content-type` header says what it is. */
+  body?: Buffer;
+  /** `scheme://host[:port]` the client used: the base of @odata.context, nextLink and Location. */
+  baseUrl: string;
+  requestId: string;
+}
+
+/** What a Graph request answers. Errors are already in the Graph envelope. */
+export interface GraphReply {
+  status: number;
+  /** Response headers besides the protocol headers every response carries; `content-type` when there is a body. */
+  headers: Record<string, string>;
+  /** A JSON value (object or array), a text (`$count`, `$metadata`), or nothing (204). */
+  body?: unknown;
+}
+
+/** Parses a JSON request body from its bytes and content type, refusing other content types the way Graph does. */
+export function parseGraphJsonBody(raw: Buffer | undefined, contentType: string): unknown {
+  if (!raw || raw.length === 0) return undefined;
+  if (contentType !== "" && !/^application\/json\b/i.test(contentType) && !/\+json\b/i.test(contentType)) {
+    throw new GraphError(415, "UnsupportedMediaType", `The content type '${contentType}' is not supported; send application/json.`);
+  }
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.");
+  }
+}
+
+/**
+ * Renders a GraphError as a reply through the one serializer of Graph errors (`sendGraphError`), recording what it
+ * sends instead of writing to a socket, so batch items and HTTP requests carry the very same envelope.
+ */
+export function graphErrorReply(error: GraphError, requestId: string, headers: RequestHeaders, now: Date): GraphReply {
+  const recorded: GraphReply = { status: 500, headers: {} };
+  const recorder = {
+    code(status: number) {
+      recorded.status = status;
+      return recorder;
+    },
+    headers(values: Record<string, string>) {
+      for (const [name, value] of Object.entries(values)) recorded.headers[name.toLowerCase()] = String(value);
+      return recorder;
+    },
+    type(contentType: string) {
+      recorded.headers["content-type"] = contentType;
+      return recorder;
+    },
+    send(payload: unknown) {
+      recorded.body = payload;
+      return recorder;
+    },
+  };
+  sendGraphError({ id: requestId, headers } as unknown as FastifyRequest, recorder as unknown as FastifyReply, error, now);
+  return recorded;
+}
+
