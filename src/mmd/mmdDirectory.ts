@@ -90,22 +90,14 @@ export async function listMmdDevices(ctx: GraphContext, x: SqlExecutor, page: Pa
 
 export async function mmdDeviceByName(ctx: GraphContext, x: SqlExecutor, name: string) {
   const t = tables(ctx);
-  const { rows } = await ctx.entities.list(x, t.managed, {
-    tenantId: ctx.tenantId,
-    where: (params) => (params.push(name), x.dialect.compareText("p_device_name", "=", x.dialect.param(params.length))),
-    orderBy: [], top: 1, skip: 0, count: false,
-  });
-  return rows[0] ? deviceView(ctx, x, rows[0], true) : undefined;
+  const [device] = await ctx.entities.findBy(x, t.managed, ctx.tenantId, "deviceName", name);
+  return device ? deviceView(ctx, x, device, true) : undefined;
 }
 
 async function userView(ctx: GraphContext, x: SqlExecutor, user: StoredEntity) {
   const t = tables(ctx);
   const upn = String(user.doc.userPrincipalName ?? "");
-  const { rows } = await ctx.entities.list(x, t.managed, {
-    tenantId: ctx.tenantId,
-    where: (params) => (params.push(upn), x.dialect.compareText("p_user_principal_name", "=", x.dialect.param(params.length))),
-    orderBy: [], top: 1000, skip: 0, count: false,
-  });
+  const rows = await ctx.entities.findBy(x, t.managed, ctx.tenantId, "userPrincipalName", upn, 1000);
   return {
     name: user.doc.displayName ?? null,
     upn,
@@ -126,10 +118,6 @@ export async function listMmdUsers(ctx: GraphContext, x: SqlExecutor, page: Page
 
 export async function mmdUserByUpn(ctx: GraphContext, x: SqlExecutor, upn: string) {
   const t = tables(ctx);
-  const { rows } = await ctx.entities.list(x, t.users, {
-    tenantId: ctx.tenantId,
-    where: (params) => (params.push(upn), x.dialect.compareText("p_user_principal_name", "=", x.dialect.param(params.length))),
-    orderBy: [], top: 1, skip: 0, count: false,
-  });
-  return rows[0] ? userView(ctx, x, rows[0]) : undefined;
+  const [user] = await ctx.entities.findBy(x, t.users, ctx.tenantId, "userPrincipalName", upn);
+  return user ? userView(ctx, x, user) : undefined;
 }

@@ -43,12 +43,7 @@ const managedTable = (ctx: GraphContext) => ctx.model.entityType("deviceManageme
 /** The persona's device group exists as a dynamic group on its tag (created on first use). */
 async function ensurePersonaGroup(ctx: GraphContext, tx: SqlExecutor, persona: Persona) {
   const groups = ctx.model.entitySets.get("groups")!.table;
-  const { rows } = await ctx.entities.list(tx, groups, {
-    tenantId: ctx.tenantId,
-    where: (params) => (params.push(personaGroupName(persona)), tx.dialect.compareText("p_display_name", "=", tx.dialect.param(params.length))),
-    orderBy: [], top: 1, skip: 0, count: false,
-  });
-  if (rows.length) return;
+  if ((await ctx.entities.findBy(tx, groups, ctx.tenantId, "displayName", personaGroupName(persona))).length) return;
   const now = ctx.clock.now().toISOString();
   await storeNewEntity(ctx, tx, groups, {
     id: randomUUID(),

@@ -185,12 +185,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
 
   const usersTable = graphModel.entitySets.get("users")!.table;
   const findUser = async (tenantId: string, upn: string) => {
-    const { rows } = await entities.list(db, usersTable, {
-      tenantId,
-      where: (params) => (params.push(upn), db.dialect.compareText("p_user_principal_name", "=", db.dialect.param(params.length))),
-      orderBy: [], top: 1, skip: 0, count: false,
-    });
-    const u = rows[0];
+    const [u] = await entities.findBy(db, usersTable, tenantId, "userPrincipalName", upn);
     if (!u) return undefined;
     return {
       id: u.id,

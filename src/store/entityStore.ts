@@ -216,6 +216,21 @@ export class EntityStore {
     return { rows, count };
   }
 
+  /** Entities whose (case-insensitive, indexed) column equals a value: lookups by UPN, name, serial number. */
+  async findBy(x: SqlExecutor, table: StorageTable, tenantId: string, property: string, value: string, limit = 1): Promise<StoredEntity[]> {
+    const column = table.columns.find((c) => c.property === property);
+    if (!column) throw new Error(`${table.name} has no column for ${property}`);
+    const { rows } = await this.list(x, table, {
+      tenantId,
+      where: (params) => (params.push(value), x.dialect.compareText(column.column, "=", x.dialect.param(params.length))),
+      orderBy: [],
+      top: limit,
+      skip: 0,
+      count: false,
+    });
+    return rows;
+  }
+
   async count(x: SqlExecutor, table: StorageTable, tenantId: string): Promise<number> {
     const [row] = await x.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)}`, [tenantId]);
     return Number(row.n);

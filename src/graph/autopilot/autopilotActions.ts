@@ -13,12 +13,7 @@ import type { AutopilotAssignments } from "./autopilotAssignments.js";
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function userByPrincipalName(ctx: GraphContext, upn: string): Promise<StoredEntity | undefined> {
-  const { rows } = await ctx.entities.list(ctx.db, ctx.model.entitySets.get("users")!.table, {
-    tenantId: ctx.tenantId,
-    where: (params) => (params.push(upn), ctx.db.dialect.compareText("p_user_principal_name", "=", ctx.db.dialect.param(params.length))),
-    orderBy: [], top: 1, skip: 0, count: false,
-  });
-  return rows[0];
+  return (await ctx.entities.findBy(ctx.db, ctx.model.entitySets.get("users")!.table, ctx.tenantId, "userPrincipalName", upn))[0];
 }
 
 export function autopilotActions(autopilot: AutopilotAssignments): Record<string, OperationHandler> {
@@ -53,12 +48,7 @@ export function autopilotActions(autopilot: AutopilotAssignments): Record<string
       const value = await ctx.db.transaction(async (tx) => {
         const out = [];
         for (const serialNumber of serialNumbers) {
-          const { rows } = await ctx.entities.list(tx, autopilot.identities, {
-            tenantId: ctx.tenantId,
-            where: (params) => (params.push(serialNumber), tx.dialect.compareText("p_serial_number", "=", tx.dialect.param(params.length))),
-            orderBy: [], top: 1, skip: 0, count: false,
-          });
-          const identity = rows[0];
+          const [identity] = await ctx.entities.findBy(tx, autopilot.identities, ctx.tenantId, "serialNumber", serialNumber);
           if (!identity) {
             out.push({ serialNumber, deviceRegistrationId: null, deletionState: "failed", errorMessage: "Device not found" });
             continue;

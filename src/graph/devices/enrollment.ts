@@ -92,12 +92,7 @@ export async function enrollDevice(ctx: GraphContext, body: unknown): Promise<En
   };
   await ctx.db.transaction(async (tx) => {
     if (doc.userPrincipalName) {
-      const { rows } = await ctx.entities.list(tx, tables.users, {
-        tenantId: ctx.tenantId,
-        where: (params) => (params.push(doc.userPrincipalName), tx.dialect.compareText("p_user_principal_name", "=", tx.dialect.param(params.length))),
-        orderBy: [], top: 1, skip: 0, count: false,
-      });
-      const user = rows[0];
+      const [user] = await ctx.entities.findBy(tx, tables.users, ctx.tenantId, "userPrincipalName", String(doc.userPrincipalName));
       if (!user) throw badRequest(`No user '${String(doc.userPrincipalName)}' exists in this tenant.`);
       doc.userId = user.id;
       doc.userDisplayName = user.doc.displayName;

@@ -24,14 +24,7 @@ export function registerDirectoryBehaviours(behaviours: EntityBehaviours, member
       const upn = String(draft.doc.userPrincipalName ?? "");
       if (!/^[^@\s]+@[^@\s]+$/.test(upn)) throw badRequest(`Invalid value specified for property 'userPrincipalName' of resource 'User'.`, "Request_BadRequest");
       if (before && before.doc.userPrincipalName === upn) return;
-      const { rows } = await ctx.entities.list(tx, ctx.model.entitySets.get("users")!.table, {
-        tenantId: ctx.tenantId,
-        where: (params) => {
-          params.push(upn);
-          return tx.dialect.compareText("p_user_principal_name", "=", tx.dialect.param(params.length));
-        },
-        orderBy: [], top: 1, skip: 0, count: false,
-      });
+      const rows = await ctx.entities.findBy(tx, ctx.model.entitySets.get("users")!.table, ctx.tenantId, "userPrincipalName", upn);
       if (rows.some((r) => r.id !== draft.id)) {
         throw badRequest("Another object with the same value for property userPrincipalName already exists.", "Request_BadRequest");
       }
