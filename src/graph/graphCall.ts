@@ -1,9 +1,8 @@
 // One Graph request as the pipeline sees it, whatever carried it (an HTTP request or an item of a JSON batch), and
 // what it answers.
 
-import type { FastifyReply, FastifyRequest } from "fastify";
 import { badRequest, GraphError } from "../odata/errors.js";
-import { sendGraphError } from "../server/graphErrorEnvelope.js";
+import { graphErrorBody } from "../server/graphErrorEnvelope.js";
 
 export type RequestHeaders = Record<string, string | string[] | undefined>;
 
@@ -43,31 +42,9 @@ export function parseGraphJsonBody(raw: Buffer | undefined, contentType: string)
   }
 }
 
-/**
- * Renders a GraphError as a reply through the one serializer of Graph errors (`sendGraphError`), recording what it
- * sends instead of writing to a socket, so batch items and HTTP requests carry the very same envelope.
- */
+/** A GraphError as a reply, in the one Graph error envelope (the same as HTTP requests get). */
 export function graphErrorReply(error: GraphError, requestId: string, headers: RequestHeaders, now: Date): GraphReply {
-  const recorded: GraphReply = { status: 500, headers: {} };
-  const recorder = {
-    code(status: number) {
-      recorded.status = status;
-      return recorder;
-    },
-    headers(values: Record<string, string>) {
-      for (const [name, value] of Object.entries(values)) recorded.headers[name.toLowerCase()] = String(value);
-      return recorder;
-    },
-    type(contentType: string) {
-      recorded.headers["content-type"] = contentType;
-      return recorder;
-    },
-    send(payload: unknown) {
-      recorded.body = payload;
-      return recorder;
-    },
-  };
-  sendGraphError({ id: requestId, headers } as unknown as FastifyRequest, recorder as unknown as FastifyReply, error, now);
-  return recorded;
+  const replyHeaders: Record<string, string> = { "content-type": "application/json" };
+  for (const [name, value] of Object.entries(error.headers)) replyHeaders[name.toLowerCase()] = value;
+  return { status: error.status, headers: replyHeaders, body: graphErrorBody(error, requestId, headers, now) };
 }
-

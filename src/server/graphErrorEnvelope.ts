@@ -6,23 +6,28 @@ import { GraphError } from "../odata/errors.js";
 
 export const graphDate = (d: Date) => d.toISOString().slice(0, 19);
 
-export function clientRequestId(request: FastifyRequest): string {
-  const sent = request.headers["client-request-id"];
-  return (Array.isArray(sent) ? sent[0] : sent) ?? request.id;
+type Headers = Record<string, string | string[] | undefined>;
+
+export function clientRequestIdOf(headers: Headers, requestId: string): string {
+  const sent = headers["client-request-id"];
+  return (Array.isArray(sent) ? sent[0] : sent) ?? requestId;
+}
+
+export const clientRequestId = (request: FastifyRequest) => clientRequestIdOf(request.headers, request.id);
+
+/** The Graph error envelope of one request. */
+export function graphErrorBody(error: GraphError, requestId: string, headers: Headers, now: Date) {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      innerError: { date: graphDate(now), "request-id": requestId, "client-request-id": clientRequestIdOf(headers, requestId) },
+    },
+  };
 }
 
 export function sendGraphError(request: FastifyRequest, reply: FastifyReply, error: GraphError, now: Date) {
-  reply
-    .code(error.status)
-    .headers(error.headers)
-    .type("application/json")
-    .send({
-      error: {
-        code: error.code,
-        message: error.message,
-        innerError: { date: graphDate(now), "request-id": request.id, "client-request-id": clientRequestId(request) },
-      },
-    });
+  reply.code(error.status).headers(error.headers).type("application/json").send(graphErrorBody(error, request.id, request.headers, now));
 }
 
 /** Maps Fastify's own errors (body too large, bad content, …) and anything unexpected to a GraphError. */
