@@ -1,4 +1,5 @@
-// The `allot` command: `serve` runs a server, `token` fetches an access token from a running one.
+// The `allot` command: `serve` runs a server, `token` fetches an access token from a running one, `fleet` fills
+// one with a synthetic fleet.
 
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -9,6 +10,7 @@ import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID } from "../seed/demo
 import { MMD_AUDIENCE } from "../identity/authenticate.js";
 import { readFile } from "node:fs/promises";
 import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
+import { fleetCommand, fleetUsage } from "./fleetCommand.js";
 
 const DEFAULT_PORT = 4680;
 
@@ -21,7 +23,7 @@ const usage = `Usage:
               [--roles R1,R2] [--scopes S1,S2] [--user UPN] [--admin-key KEY]
       With --roles, --scopes or --user the token is minted by the control plane (admin key) with exactly
       those permissions; otherwise it comes from the token endpoint (client credentials).
-`;
+${fleetUsage}`;
 
 async function serve(argv: string[]) {
   const { values } = parseArgs({
@@ -160,6 +162,15 @@ const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === "serve") await serve(rest);
   else if (command === "token") await token(rest);
+  else if (command === "fleet") {
+    await fleetCommand(rest, {
+      url: `http://127.0.0.1:${DEFAULT_PORT}`,
+      tenant: DEMO_TENANT_ID,
+      clientId: DEMO_CLIENT_ID,
+      clientSecret: DEMO_CLIENT_SECRET,
+      fetchToken: (url, tenant, clientId, secret) => fetchToken(url, tenant, clientId, secret, "https://graph.microsoft.com/.default"),
+    });
+  }
   else {
     process.stderr.write(usage);
     process.exit(command === undefined || command === "help" || command === "--help" ? 0 : 2);

@@ -5,16 +5,23 @@ import type { FastifyInstance } from "fastify";
 import { generateFleet } from "../graph/devices/fleet/fleetGenerator.js";
 import { parseFleetRequest } from "../graph/devices/fleet/fleetRequest.js";
 import { hasPermission } from "../graph/entityRequests.js";
+import type { GraphServices } from "../graph/graphContext.js";
 import { graphContextFor, jsonBody } from "../graph/graphRoutes.js";
-import { authenticate, GRAPH_AUDIENCES } from "../identity/authenticate.js";
+import { GRAPH_AUDIENCES } from "../identity/authenticate.js";
+import type { Authenticator } from "../identity/authenticator.js";
 import { forbidden, notFound } from "../odata/errors.js";
-import { ENROLLMENT_PERMISSION, type EnrollmentDeps } from "./enrollmentRoutes.js";
+import type { IdentityStore } from "../store/identityStore.js";
+import { ENROLLMENT_PERMISSION } from "./enrollmentRoutes.js";
 
-export type FleetDeps = EnrollmentDeps;
+export interface FleetDeps {
+  services: GraphServices;
+  identity: IdentityStore;
+  authenticator: Authenticator;
+}
 
 export function registerFleetRoutes(app: FastifyInstance, deps: FleetDeps) {
   app.post("/_allot/fleet", async (request, reply) => {
-    const principal = await authenticate(deps.identity, deps.issuerBase, request.headers.authorization, GRAPH_AUDIENCES, deps.services.clock.now(), deps.trusted);
+    const principal = await deps.authenticator.authenticate(request.headers.authorization, GRAPH_AUDIENCES);
     const ctx = { ...graphContextFor(deps.services, request, principal), audited: false };
     if (!hasPermission(ctx, ENROLLMENT_PERMISSION)) throw forbidden("Creating a fleet needs DeviceManagementManagedDevices.ReadWrite.All.", "Authorization_RequestDenied");
     const fleet = parseFleetRequest(jsonBody(request));

@@ -10,6 +10,7 @@ import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
 import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
+import { registerFleetRoutes } from "../control/fleetRoutes.js";
 import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
@@ -210,6 +211,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     get issuerBase() { return issuerBase(); },
   });
   registerEnrollmentRoutes(app, { services, authenticator });
+  registerFleetRoutes(app, { services, identity, authenticator });
   registerMmdRoutes(app, { services, identity, authenticator, reconciler, timing: () => timing });
   registerControlRoutes(app, { db, identity, services, authenticator, storedModels: [graphModel, mmdModel], adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 

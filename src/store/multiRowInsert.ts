@@ -49,10 +49,14 @@ export async function insertRows<T>(
   const width = columns.length;
   const perStatement = rowsPerStatement(x.dialect, width);
   const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
+  // One statement in flight while the next one's values are computed: a server backend works in parallel.
+  let inFlight: Promise<unknown> | undefined;
   for (let start = 0; start < rows.length; start += perStatement) {
     const count = Math.min(perStatement, rows.length - start);
     const values: unknown[] = new Array(count * width);
     for (let i = 0; i < count; i++) write(rows[start + i], values, i * width);
-    await x.run(head + valuesClause(x.dialect, count, width), values);
+    if (inFlight) await inFlight;
+    inFlight = x.run(head + valuesClause(x.dialect, count, width), values);
   }
+  await inFlight;
 }

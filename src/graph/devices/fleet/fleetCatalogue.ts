@@ -1,7 +1,7 @@
 // What a synthetic fleet is drawn from: a small catalogue of real hardware, OS builds, Autopilot group tags and
 // the people who use the devices. Weights give a plausible mix (mostly Windows laptops, mostly compliant).
 
-import { base36Tag, scramble32, type Weighted } from "./seededRandom.js";
+import type { Weighted } from "./seededRandom.js";
 
 export type Platform = "windows" | "ios" | "android" | "macos";
 
@@ -19,12 +19,15 @@ export interface Hardware {
   storageGB: number;
 }
 
-const surfaceSerial = (o: number) => `02${String(scramble32(o)).padStart(10, "0")}`;
-const dellServiceTag = (o: number) => base36Tag(o);
-const hpSerial = (o: number) => `5CG${base36Tag(o)}`;
-const lenovoSerial = (o: number) => `PF${base36Tag(o)}`;
-const appleSerial = (o: number) => `F${base36Tag(o)}Q`;
-const androidSerial = (o: number) => `R5C${base36Tag(o)}`;
+// Serial numbers run consecutively per maker from the device's ordinal, as in a bulk purchase: unique, and cheap
+// to index. Fixed width keeps text order equal to numeric order.
+const run36 = (o: number, offset: number) => (o + offset).toString(36).toUpperCase().padStart(7, "0");
+const surfaceSerial = (o: number) => `02${String(3_184_000_000 + o).padStart(10, "0")}`;
+const dellServiceTag = (o: number) => run36(o, 7_400_000_000);
+const hpSerial = (o: number) => `5CG${run36(o, 2_100_000_000)}`;
+const lenovoSerial = (o: number) => `PF${run36(o, 5_300_000_000)}`;
+const appleSerial = (o: number) => `F${run36(o, 9_100_000_000)}Q`;
+const androidSerial = (o: number) => `R5C${run36(o, 1_900_000_000)}`;
 
 const windows = (manufacturer: string, model: string, systemFamily: string, serial: (o: number) => string, arch: "x64" | "arM64" = "x64", memoryGiB = 16): Hardware => ({
   platform: "windows", manufacturer, model, systemFamily, processorArchitecture: arch, deviceType: "desktop", serial, memoryGiB, storageGB: 512,

@@ -5,7 +5,7 @@
 import type { StoredEntity } from "../../../store/entityStore.js";
 import { COMPLIANCE, GROUP_TAGS, HARDWARE, PLATFORMS, type Hardware, type Platform } from "./fleetCatalogue.js";
 import type { PrimaryUser } from "./fleetUsers.js";
-import { weighted, type SeededRandom } from "./seededRandom.js";
+import { GuidSequence, weighted, type SeededRandom } from "./seededRandom.js";
 
 export interface FleetDevice {
   managed: StoredEntity;
@@ -15,7 +15,9 @@ export interface FleetDevice {
 
 /** Share of company-owned Windows devices registered with Autopilot; with 95% company-owned, ~60% of Windows. */
 const AUTOPILOT_SHARE_OF_COMPANY_WINDOWS = 0.63;
-const MINUTE = 60_000;
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
 
 const hardware = weighted(HARDWARE);
 const groupTag = weighted(GROUP_TAGS);
@@ -57,8 +59,28 @@ function deviceNameOf(random: SeededRandom, hw: Hardware, company: boolean, ordi
   return `${user.displayName.split(" ")[0]}'s ${hw.platform === "ios" ? (hw.deviceType === "iPad" ? "iPad" : "iPhone") : hw.model}`;
 }
 
-/** Draws one device. `withAutopilot`: the fleet registers Autopilot identities at all. */
-export function fleetDevice(random: SeededRandom, ordinal: number, user: PrimaryUser | undefined, withAutopilot: boolean, nowMs: number): FleetDevice {
+/** The ids of one call's devices: each kind counts up on its own (see GuidSequence). */
+export class DeviceIds {
+  readonly managed: GuidSequence;
+  readonly azureAD: GuidSequence;
+  readonly entra: GuidSequence;
+  readonly autopilot: GuidSequence;
+
+  constructor(random: SeededRandom) {
+    this.managed = new GuidSequence(random);
+    this.azureAD = new GuidSequence(random);
+    this.entra = new GuidSequence(random);
+    this.autopilot = new GuidSequence(random);
+  }
+}
+
+/**
+ * Draws one device. Its dates step back from now by `ageRank` (two million devices enrolled over 2.5 years;
+ * synced within two days, or a month for the non-compliant). The caller ranks a call's devices oldest first and
+ * each call's devices older than the previous call's, so date indexes are written in order, page after page,
+ * instead of one random page per device. `withAutopilot`: the fleet registers Autopilot identities at all.
+ */
+export function fleetDevice(random: SeededRandom, ids: DeviceIds, ordinal: number, ageRank: number, user: PrimaryUser | undefined, withAutopilot: boolean, nowMs: number): FleetDevice {
   const hw = hardware(random);
   const traits = PLATFORMS[hw.platform];
   const windows = hw.platform === "windows";
@@ -67,11 +89,11 @@ export function fleetDevice(random: SeededRandom, ordinal: number, user: Primary
   const tag = autopilot ? groupTag(random) : undefined;
   const enrollment = enrollmentOf(random, hw, company, autopilot);
   const complianceState = compliance(random);
-  const enrolledMs = nowMs - (60 + random.int(730 * 1440)) * MINUTE;
-  const lastSyncMs = Math.max(enrolledMs, nowMs - random.int((complianceState === "compliant" ? 2 : 30) * 1440) * MINUTE);
+  const enrolledMs = nowMs - 2 * HOUR - (ageRank % 2_000_000) * 40 * SECOND + random.int(30 * SECOND);
+  const lastSyncMs = Math.max(enrolledMs, nowMs - (ageRank % 1_000_000) * (complianceState === "compliant" ? 170 : 2_500) + random.int(100));
   const enrolled = new Date(enrolledMs).toISOString();
   const lastSync = new Date(lastSyncMs).toISOString();
-  const ids = { managed: random.uuid(), azureAD: random.uuid(), entra: random.uuid(), autopilot: autopilot ? random.uuid() : undefined };
+  const deviceIds = { managed: ids.managed.next(), azureAD: ids.azureAD.next(), entra: ids.entra.next(), autopilot: autopilot ? ids.autopilot.next() : undefined };
   const serialNumber = hw.serial(ordinal);
   const deviceName = deviceNameOf(random, hw, company, ordinal, user);
   const storage = hw.storageGB * 1_000_000_000;
@@ -114,8 +136,8 @@ export function fleetDevice(random: SeededRandom, ordinal: number, user: Primary
     deviceActionResults: [],
     autopilotEnrolled: autopilot,
     enrollmentProfileName: profileName,
-    azureADDeviceId: ids.azureAD,
-    azureActiveDirectoryDeviceId: ids.azureAD,
+    azureADDeviceId: deviceIds.azureAD,
+    azureActiveDirectoryDeviceId: deviceIds.azureAD,
     managedDeviceName: `${user ? user.userPrincipalName.split("@")[0] : "userless"}_${traits.managedOS}_${enrolled.slice(0, 10)}`,
   };
   if (user) {
@@ -126,13 +148,13 @@ export function fleetDevice(random: SeededRandom, ordinal: number, user: Primary
   }
 
   const physicalIds = [
-    ...(ids.autopilot ? [`[ZTDId]:${ids.autopilot}`, `[OrderID]:${tag!.tag}`] : []),
+    ...(deviceIds.autopilot ? [`[ZTDId]:${deviceIds.autopilot}`, `[OrderID]:${tag!.tag}`] : []),
     windows ? `[HWID]:h:${random.hex(16)}` : `[GID]:g:${random.hex(8)}`,
   ];
   const entra: Record<string, unknown> = {
     accountEnabled: true,
     alternativeSecurityIds: [{ type: 2, identityProvider: null, key: Buffer.from(random.hex(20), "hex").toString("base64") }],
-    deviceId: ids.azureAD,
+    deviceId: deviceIds.azureAD,
     displayName: deviceName,
     operatingSystem: traits.entraOS,
     operatingSystemVersion: managed.osVersion,
@@ -155,12 +177,12 @@ export function fleetDevice(random: SeededRandom, ordinal: number, user: Primary
   };
 
   const device: FleetDevice = {
-    managed: { id: ids.managed, type: windows ? "windowsManagedDevice" : "managedDevice", seq: 0, doc: managed },
-    entra: { id: ids.entra, type: "device", seq: 0, doc: entra },
+    managed: { id: deviceIds.managed, type: windows ? "windowsManagedDevice" : "managedDevice", seq: 0, doc: managed },
+    entra: { id: deviceIds.entra, type: "device", seq: 0, doc: entra },
   };
-  if (ids.autopilot) {
+  if (deviceIds.autopilot) {
     device.autopilot = {
-      id: ids.autopilot,
+      id: deviceIds.autopilot,
       type: "windowsAutopilotDeviceIdentity",
       seq: 0,
       doc: {
@@ -180,9 +202,9 @@ export function fleetDevice(random: SeededRandom, ordinal: number, user: Primary
         resourceName: "",
         skuNumber: "",
         systemFamily: hw.systemFamily,
-        azureActiveDirectoryDeviceId: ids.azureAD,
-        azureAdDeviceId: ids.azureAD,
-        managedDeviceId: ids.managed,
+        azureActiveDirectoryDeviceId: deviceIds.azureAD,
+        azureAdDeviceId: deviceIds.azureAD,
+        managedDeviceId: deviceIds.managed,
         displayName: deviceName,
         deviceAccountUpn: "",
         deviceFriendlyName: "",

@@ -13,11 +13,11 @@ import { GraphError } from "../../../odata/errors.js";
 import type { SqlExecutor } from "../../../store/database.js";
 import type { StoredEntity } from "../../../store/entityStore.js";
 import type { GraphContext } from "../../graphContext.js";
-import { fleetDevice } from "./fleetDevices.js";
+import { DeviceIds, fleetDevice } from "./fleetDevices.js";
 import { drawPositions, fleetGroup, type FleetGroup } from "./fleetGroups.js";
 import type { FleetRequest } from "./fleetRequest.js";
 import { asPrimaryUser, fleetUser, fleetUserName, type PrimaryUser } from "./fleetUsers.js";
-import { SeededRandom } from "./seededRandom.js";
+import { GuidSequence, SeededRandom } from "./seededRandom.js";
 
 export interface FleetCounts {
   devices: number;
@@ -170,13 +170,20 @@ class FleetRun {
     }));
   }
 
+  /**
+   * Users are created in name order, their ids counting up in that order: name, id and date indexes then fill in
+   * order, and so do the user columns of managed devices, whose primary users go round-robin in name order.
+   */
   private async createUsers(count: number, firstOrdinal: number, rules: RuleOfGroup[], pool: PrimaryUser[]) {
     if (count === 0) return;
     const start = await this.freeUserOrdinal(firstOrdinal, count);
+    const ordinals = Array.from({ length: count }, (_, i) => ({ ordinal: start + i, name: fleetUserName(this.seedKey, start + i, this.tenant.domain).userPrincipalName }));
+    ordinals.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const ids = new GuidSequence(this.random);
     for (let done = 0; done < count; done += SLICE) {
       const slice: StoredEntity[] = [];
       for (let i = done; i < Math.min(count, done + SLICE); i++) {
-        slice.push(fleetUser(this.random, this.seedKey, start + i, this.tenant.domain, this.tenant.displayName, this.nowMs));
+        slice.push(fleetUser(this.random, ids, this.seedKey, ordinals[i].ordinal, i / count, this.tenant.domain, this.tenant.displayName, this.nowMs));
       }
       await this.ctx.entities.insertMany(this.tx, this.tables.users, this.tenant.id, slice);
       for (const user of slice) {
@@ -220,6 +227,9 @@ class FleetRun {
         else staticMembers.set(position, [g.entity.id]);
       }
     }
+    // Primary users go round-robin in name order, so the user columns of managed devices fill their indexes in order.
+    const owners = [...pool].sort((a, b) => (a.userPrincipalName.toLowerCase() < b.userPrincipalName.toLowerCase() ? -1 : 1));
+    const ids = new DeviceIds(this.random);
     let autopilotDevices = 0;
     for (let done = 0; done < request.devices; done += SLICE) {
       const managed: StoredEntity[] = [];
@@ -228,8 +238,9 @@ class FleetRun {
       const end = Math.min(request.devices, done + SLICE);
       for (let i = done; i < end; i++) {
         const ordinal = existingManaged + i + 1;
-        const user = pool.length > 0 ? pool[(ordinal - 1) % pool.length] : undefined;
-        const device = fleetDevice(this.random, ordinal, user, request.autopilot, this.nowMs);
+        const user = owners.length > 0 ? owners[(ordinal - 1) % owners.length] : undefined;
+        // Oldest first within the call (lastOrdinal - ordinal), after every device of earlier calls (+ firstOrdinal).
+        const device = fleetDevice(this.random, ids, ordinal, existingManaged + request.devices - i, user, request.autopilot, this.nowMs);
         managed.push(device.managed);
         entra.push(device.entra);
         if (device.autopilot) identities.push(device.autopilot);

@@ -3,7 +3,7 @@
 
 import type { StoredEntity } from "../../../store/entityStore.js";
 import { CITIES, DEPARTMENTS, GIVEN_NAMES, SURNAMES } from "./fleetCatalogue.js";
-import { scramble32, weighted, type SeededRandom } from "./seededRandom.js";
+import { scramble32, weighted, type GuidSequence, type SeededRandom } from "./seededRandom.js";
 
 /** What a device needs of its primary user. */
 export interface PrimaryUser {
@@ -27,12 +27,13 @@ export function fleetUserName(seedKey: number, ordinal: number, domain: string) 
   return { given, surname, nickname, userPrincipalName: `${nickname}@${domain}` };
 }
 
-export function fleetUser(random: SeededRandom, seedKey: number, ordinal: number, domain: string, companyName: string, nowMs: number): StoredEntity {
+/** Draws one user; `at` in [0, 1) is its place in the call (users were created in that order). */
+export function fleetUser(random: SeededRandom, ids: GuidSequence, seedKey: number, ordinal: number, at: number, domain: string, companyName: string, nowMs: number): StoredEntity {
   const { given, surname, nickname, userPrincipalName } = fleetUserName(seedKey, ordinal, domain);
   const department = random.pick(DEPARTMENTS);
   const place = city(random);
   return {
-    id: random.uuid(),
+    id: ids.next(),
     type: "user",
     seq: 0,
     doc: {
@@ -57,7 +58,7 @@ export function fleetUser(random: SeededRandom, seedKey: number, ordinal: number
       userType: "Member",
       businessPhones: [],
       preferredLanguage: place.language,
-      createdDateTime: new Date(nowMs - (30 + random.int(1500)) * 86_400_000).toISOString(),
+      createdDateTime: new Date(nowMs - Math.round(((1 - at) * 1500 + 30) * 1440 + random.int(60)) * 60_000).toISOString(),
     },
   };
 }
