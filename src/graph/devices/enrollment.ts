@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { badRequest } from "../../odata/errors.js";
 import type { StoredEntity } from "../../store/entityStore.js";
 import { storeNewEntity } from "../entityWrites.js";
+import { enrolledIdentityDocument } from "./autopilotIdentityDocument.js";
 import type { GraphContext } from "../graphContext.js";
 
 export interface EnrolledIds {
@@ -142,33 +143,19 @@ export async function enrollDevice(ctx: GraphContext, body: unknown): Promise<En
         id: ids.autopilotDeviceId,
         type: "windowsAutopilotDeviceIdentity",
         seq: 0,
-        doc: {
-          deploymentProfileAssignmentStatus: "notAssigned",
-          deploymentProfileAssignmentDetailedStatus: "none",
-          deploymentProfileAssignedDateTime: null,
+        doc: enrolledIdentityDocument({
           groupTag: groupTag ?? "",
-          purchaseOrderIdentifier: "",
           serialNumber: doc.serialNumber,
-          productKey: "",
           manufacturer: doc.manufacturer,
           model: doc.model,
-          enrollmentState: "enrolled",
-          lastContactedDateTime: now,
-          addressableUserName: doc.userDisplayName ?? "",
-          userPrincipalName: doc.userPrincipalName ?? "",
-          resourceName: "",
-          skuNumber: "",
           systemFamily: "Surface",
-          azureActiveDirectoryDeviceId: ids.azureADDeviceId,
-          azureAdDeviceId: ids.azureADDeviceId,
+          deviceName: doc.deviceName,
+          azureADDeviceId: ids.azureADDeviceId,
           managedDeviceId: ids.managedDeviceId,
-          displayName: doc.deviceName,
-          deviceAccountUpn: "",
-          deviceFriendlyName: "",
-          remediationState: "noRemediationRequired",
-          remediationStateLastModifiedDateTime: now,
-          userlessEnrollmentStatus: "allowed",
-        },
+          userPrincipalName: doc.userPrincipalName as string | undefined,
+          userDisplayName: doc.userDisplayName as string | undefined,
+          at: now,
+        }),
       };
       await storeNewEntity(ctx, tx, tables.autopilot, identity);
     }

@@ -2,6 +2,7 @@
 // Entra device and, for Autopilot devices, its windowsAutopilotDeviceIdentity, linked by ids and serial number.
 // Properties vary with the hardware drawn from the catalogue.
 
+import { enrolledIdentityDocument } from "../autopilotIdentityDocument.js";
 import type { StoredEntity } from "../../../store/entityStore.js";
 import { COMPLIANCE, GROUP_TAGS, HARDWARE, PLATFORMS, type Hardware, type Platform } from "./fleetCatalogue.js";
 import type { PrimaryUser } from "./fleetUsers.js";
@@ -185,33 +186,20 @@ export function fleetDevice(random: SeededRandom, ids: DeviceIds, ordinal: numbe
       id: deviceIds.autopilot,
       type: "windowsAutopilotDeviceIdentity",
       seq: 0,
-      doc: {
-        deploymentProfileAssignmentStatus: "notAssigned",
-        deploymentProfileAssignmentDetailedStatus: "none",
-        deploymentProfileAssignedDateTime: null,
+      doc: enrolledIdentityDocument({
         groupTag: tag!.tag,
-        purchaseOrderIdentifier: "",
         serialNumber,
-        productKey: "",
         manufacturer: hw.manufacturer,
         model: hw.model,
-        enrollmentState: "enrolled",
-        lastContactedDateTime: lastSync,
-        addressableUserName: user?.displayName ?? "",
-        userPrincipalName: user?.userPrincipalName ?? "",
-        resourceName: "",
-        skuNumber: "",
         systemFamily: hw.systemFamily,
-        azureActiveDirectoryDeviceId: deviceIds.azureAD,
-        azureAdDeviceId: deviceIds.azureAD,
+        deviceName,
+        azureADDeviceId: deviceIds.azureAD,
         managedDeviceId: deviceIds.managed,
-        displayName: deviceName,
-        deviceAccountUpn: "",
-        deviceFriendlyName: "",
-        remediationState: "noRemediationRequired",
-        remediationStateLastModifiedDateTime: enrolled,
-        userlessEnrollmentStatus: "allowed",
-      },
+        userPrincipalName: user?.userPrincipalName,
+        userDisplayName: user?.displayName,
+        at: enrolled,
+        lastContactedAt: lastSync,
+      }),
     };
   }
   return device;
