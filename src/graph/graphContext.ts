@@ -32,6 +32,11 @@ export interface GraphServices {
   audit: AuditTrail;
   /** Called inside the transaction of every group membership change (assignment re-evaluation listens). */
   membershipListeners: MembershipListener[];
+  /**
+   * Called inside the transaction that changes facts of managed devices the configuration engine reads (today:
+   * changeAssignments' per-device removals, kept in the device document as `_removedAssignmentItems`).
+   */
+  managedDeviceListeners: ManagedDeviceListener[];
   /** A single entity is about to be read: read-timed lifecycle steps may come due. True when state changed. */
   observeRead(tenantId: string, entityId: string): Promise<boolean>;
 }
@@ -49,6 +54,14 @@ export interface GraphContext extends GraphServices {
 }
 
 export type MembershipListener = (ctx: GraphContext, tx: SqlExecutor, changes: MembershipChange[]) => Promise<void>;
+
+export type ManagedDeviceListener = (services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[]) => Promise<void>;
+
+/** Tells the listeners that these managed devices' engine-relevant facts changed, inside the change's transaction. */
+export async function notifyManagedDeviceChanges(services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[]) {
+  if (managedDeviceIds.length === 0) return;
+  for (const listen of services.managedDeviceListeners) await listen(services, tx, tenantId, managedDeviceIds);
+}
 
 export async function notifyMembershipChanges(ctx: GraphContext, tx: SqlExecutor, changes: MembershipChange[]) {
   if (changes.length === 0) return;

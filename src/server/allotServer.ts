@@ -136,6 +136,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     maxPageSize: options.maxPageSize ?? 1000,
     audit: new AuditTrail(graphModel, entities),
     membershipListeners: [],
+    managedDeviceListeners: [],
     observeRead: (tenantId, id) => (timing.kind === "afterReads" ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
