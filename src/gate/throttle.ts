@@ -53,11 +53,12 @@ export class Throttle {
       counters.push([`${call.family}:writes`, family.writes.tenant], [`${call.family}:writes:${call.appId}`, family.writes.app]);
     }
     const p = (n: number) => this.db.dialect.param(n);
-    const values = counters.map((_, i) => `(${p(1)}, ${p(i + 3)}, ${p(2)}, 1)`).join(", ");
+    // Placeholders are positional in SQLite, so every row binds its own three values.
+    const values = counters.map((_, i) => `(${p(3 * i + 1)}, ${p(3 * i + 2)}, ${p(3 * i + 3)}, 1)`).join(", ");
     const rows = await this.db.all<{ counter: string; hits: number }>(
       `INSERT INTO throttle_windows (tenant_id, counter, window_start, hits) VALUES ${values}
        ON CONFLICT (tenant_id, counter, window_start) DO UPDATE SET hits = throttle_windows.hits + 1 RETURNING counter, hits`,
-      [call.tenantId, windowStart, ...counters.map(([name]) => name)],
+      counters.flatMap(([name]) => [call.tenantId, name, windowStart]),
     );
     this.forgetOldWindows(windowStart, limits.windowSeconds);
     const limitOf = new Map(counters);
