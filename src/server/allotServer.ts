@@ -84,10 +84,10 @@ export interface AllotOptions {
    */
   lifecycle?: string;
   /**
-   * Intune throttling: `off`, `real`, `scale=<factor>`, custom limits as JSON text, or limits. Given, they are
+   * Intune throttling: `off`, `real`, `scale=<factor>`, custom limits as JSON text, or settings as an object (the PUT /_allot/throttling body). Given, they are
    * stored for every process on the store; absent, the stored limits (or the real ones) hold.
    */
-  throttle?: string | ThrottleLimits;
+  throttle?: string | ThrottleLimits | Record<string, unknown>;
   /** Run the reconciler loop in this process (default true). */
   reconcile?: boolean;
   clock?: ControlledClock;
