@@ -86,7 +86,8 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
     }
     const verdict = await deps.gate?.admit({ method: call.method, tenantId: principal.tenantId, appId: principal.appId, resolved });
     if (verdict?.kind === "drop") return { status: 0, headers: {}, drop: true };
-    if (verdict?.kind === "refuse") throw verdict.error;
+    // Answered here rather than thrown: an injected 500 is no bug of Allot's to report on stderr.
+    if (verdict?.kind === "refuse") return graphErrorReply(verdict.error, call.requestId, call.headers, deps.services.clock.now());
     if (!resolved) throw unresolvable;
     const options = parseQueryOptions(new URLSearchParams(rawQuery), version === "beta");
     const body = call.method === "GET" || call.method === "DELETE" ? undefined : parseGraphJsonBody(call.body, String(headerValue(call.headers["content-type"]) ?? ""));
