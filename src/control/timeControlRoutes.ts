@@ -82,9 +82,12 @@ export function registerTimeControlRoutes(app: FastifyInstance, deps: TimeContro
     }
     const advance = body.advance === undefined ? undefined : advanceMs(body.advance);
     if (body.reset === true) await shared.setClock(RUNNING_REAL_TIME);
-    if (setTo !== undefined) await shared.setClock(clock.at(setTo));
-    if (freeze) await shared.setClock(clock.frozen());
-    if (unfreeze) await shared.setClock(clock.running());
+    // One state for set + freeze/unfreeze, so "set and freeze" stands exactly at the instant named.
+    if (setTo !== undefined) {
+      const frozenAfter = freeze || (!unfreeze && clock.state().frozenAtMs !== null);
+      await shared.setClock(frozenAfter ? { offsetMs: 0, frozenAtMs: setTo } : { offsetMs: setTo - Date.now(), frozenAtMs: null });
+    } else if (freeze) await shared.setClock(clock.frozen());
+    else if (unfreeze) await shared.setClock(clock.running());
     const applied = advance !== undefined ? await advanceTo(clock.now().getTime() + advance) : await reconciler.runDue();
     return { ...describe(), stepsApplied: applied };
   };
