@@ -23,10 +23,17 @@ export class FaultStore {
 
   async refresh(): Promise<void> {
     const rows = await this.db.all<{ doc: unknown; remaining: number | null }>("SELECT doc, remaining FROM fault_rules ORDER BY seq");
-    this.rules = rows.map((r) => ({
-      rule: ruleFromDoc(this.model, (typeof r.doc === "string" ? JSON.parse(r.doc) : r.doc) as FaultRuleDoc),
-      remaining: r.remaining === null || r.remaining === undefined ? null : Number(r.remaining),
-    }));
+    this.rules = rows.map((r) => {
+      const doc = (typeof r.doc === "string" ? JSON.parse(r.doc) : r.doc) as FaultRuleDoc;
+      let rule: FaultRule;
+      try {
+        rule = ruleFromDoc(this.model, doc);
+      } catch {
+        // A pattern this model no longer knows (a newer or older Allot wrote it): listed, never matching.
+        rule = { ...doc, pattern: { text: doc.path ?? "", matches: () => false } };
+      }
+      return { rule, remaining: r.remaining === null || r.remaining === undefined ? null : Number(r.remaining) };
+    });
   }
 
   async add(rule: FaultRule): Promise<void> {

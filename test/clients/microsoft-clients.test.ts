@@ -109,16 +109,20 @@ async function throughThrottling<T>(s: TestServer, fetchInit: NodeFetchInit, app
   await control("POST", "/_allot/time", { freeze: true, advance: 2 });
   try {
     await fill();
+    const hitsPerWindow = async () =>
+      (
+        await s.allot.db.all<{ hits: number }>(`SELECT hits FROM throttle_windows WHERE counter = ${s.allot.db.dialect.param(1)} ORDER BY window_start`, [
+          `devices:any:${appId}`,
+        ])
+      ).map((r) => Number(r.hits));
     const pending = call();
-    // The client's first attempt is refused in the full window; past it, its retry after Retry-After passes.
-    await new Promise((r) => setTimeout(r, 400));
+    // Once the client's first attempt has been counted (and refused) in the full window, the clock moves past
+    // it; the client's retry, after its Retry-After, lands in the next window.
+    const deadline = Date.now() + 10_000;
+    while ((await hitsPerWindow()).at(-1)! < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await control("POST", "/_allot/time", { advance: 2 });
     const result = await pending;
-    const rows = await s.allot.db.all<{ hits: number }>(
-      `SELECT hits FROM throttle_windows WHERE counter = ${s.allot.db.dialect.param(1)} ORDER BY window_start`,
-      [`devices:any:${appId}`],
-    );
-    return { result, hits: rows.map((r) => Number(r.hits)).slice(-2) };
+    return { result, hits: (await hitsPerWindow()).slice(-2) };
   } finally {
     await control("PUT", "/_allot/throttling", { mode: "real" });
     await control("POST", "/_allot/time", { reset: true });
