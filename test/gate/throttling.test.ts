@@ -161,7 +161,7 @@ describe("Intune throttling: defaults", () => {
 
 if ((await backendsToTest()).includes("postgres")) {
   describe("Intune throttling shared by two processes on one PostgreSQL", () => {
-    it("two servers on the same schema count into the same window: the second server's request is the one over the limit", async () => {
+    it("two servers on the same schema count into the same window (the second server's request is the one over the limit) and share the clock", async () => {
       const store = freshStore("postgres");
       const first = await startTestServer("postgres", { store, throttle: LIMITS });
       let second: TestServer | undefined;
@@ -176,6 +176,11 @@ if ((await backendsToTest()).includes("postgres")) {
         assert.equal(fromSecond.body.error.code, "TooManyRequests");
         const [row] = await first.allot.db.all<{ hits: number }>("SELECT hits FROM throttle_windows WHERE counter = 'devices:any' ORDER BY window_start DESC LIMIT 1");
         assert.equal(Number(row.hits), 4);
+        // A clock change made through one server reaches the other within its one-second refresh.
+        const moved = (await time(first, { advance: 60 })).body.now;
+        await new Promise((r) => setTimeout(r, 1300));
+        assert.equal((await second.call("GET", "/_allot/time", undefined, ADMIN)).body.now, moved);
+        assert.equal((await second.call("GET", DEVICES)).status, 200, "the next window, on both servers");
       } finally {
         await second?.allot.close();
         await first.allot.close();
