@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { backendsToTest, startTestServer, type TestServer } from "../support/allotUnderTest.js";
+import { backendsToTest, DEMO_TENANT_ID, startTestServer, type TestServer } from "../support/allotUnderTest.js";
 
 const ADMIN = { "x-allot-admin-key": "allot-dev-admin-key" };
 const MD = "/deviceManagement/managedDevices";
@@ -83,6 +83,27 @@ for (const backend of await backendsToTest()) {
       assert.equal(await identityStatus(s, device.autopilotDeviceId!), "pending", "not due yet after 29 of 30 seconds");
       await time(s, { advance: 1 });
       assert.equal(await identityStatus(s, device.autopilotDeviceId!), "assignedInSync");
+    });
+
+    it("freeze + advance finishes an MMD reassignment with wipe: the reassignment, then the wipe it started", async () => {
+      await time(s, { freeze: true });
+      const mmd = await s.call("POST", "/_allot/tokens", { tenant: DEMO_TENANT_ID, roles: ["MmdSupport.ReadWrite"], audience: "mmd" }, ADMIN);
+      const name = `MMD-T${Date.now() % 100000}`;
+      const device = await s.call("POST", "/_allot/devices", { deviceName: name, autopilot: { groupTag: "Microsoft365Managed_Standard" } });
+      const mmdCall = (method: string, path: string, body?: unknown) =>
+        fetch(`${s.url}/support/odata/v1/tenants/${DEMO_TENANT_ID}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${mmd.body.access_token}`, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      assert.equal((await mmdCall("PATCH", "/profiles/reassignProfile?persona=SensitiveData&wipe=true", [device.body.azureADDeviceId])).status, 200);
+      assert.equal(((await (await mmdCall("GET", `/devices/${name}`)).json()) as any).profileAssignmentStatus, "InProgress");
+      const advanced = await time(s, { advance: "PT5M" });
+      assert.ok(advanced.stepsApplied >= 3, `${advanced.stepsApplied} steps: the reassignment and the wipe's two`);
+      const moved = (await (await mmdCall("GET", `/devices/${name}`)).json()) as any;
+      assert.deepEqual([moved.persona, moved.profileAssignmentStatus], ["SensitiveData", "Successful"]);
+      const wiped = (await s.call("GET", `${MD}/${device.body.managedDeviceId}?$select=deviceActionResults`)).body;
+      assert.equal(wiped.deviceActionResults[0].actionState, "done");
     });
 
     it("each lifecycle takes its own timing at run time: immediate, after N reads, after N seconds; null follows the default again", async () => {
