@@ -10,6 +10,7 @@ import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID } from "../seed/demo
 import { MMD_AUDIENCE } from "../identity/authenticate.js";
 import { readFile } from "node:fs/promises";
 import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
+import { parseThrottleFlag } from "../gate/throttleLimits.js";
 import { fleetCommand, fleetUsage } from "./fleetCommand.js";
 
 const DEFAULT_PORT = 4680;
@@ -18,7 +19,7 @@ const usage = `Usage:
   allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://… [--database-schema allot]]
               [--seed demo|none|FILE] [--https | --cert FILE --key FILE] [--public-url URL] [--admin-key KEY]
               [--page-size 1000] [--trust-issuer URL]... [--tenant-claim tid]
-              [--lifecycle immediate|<n>s|<n>reads] [--log]
+              [--lifecycle immediate|<n>s|<n>reads] [--throttle off|real|scale=<factor>|FILE|JSON] [--log]
   allot token [--url http://127.0.0.1:4680] [--tenant ID] [--client-id ID] [--client-secret SECRET] [--audience graph|mmd|URI]
               [--roles R1,R2] [--scopes S1,S2] [--user UPN] [--admin-key KEY]
       With --roles, --scopes or --user the token is minted by the control plane (admin key) with exactly
@@ -44,7 +45,8 @@ async function serve(argv: string[]) {
       "page-size": { type: "string", default: "1000" },
       "trust-issuer": { type: "string", multiple: true, default: [] },
       "tenant-claim": { type: "string", default: "tid" },
-      lifecycle: { type: "string", default: "1s" },
+      lifecycle: { type: "string" },
+      throttle: { type: "string" },
       log: { type: "boolean", default: false },
     },
   });
@@ -63,7 +65,14 @@ async function serve(argv: string[]) {
     caPath = (await ensureLocalCertificateAuthority(dir)).caCertPath;
     tls = await ensureServerCertificate(dir, ["localhost", "127.0.0.1", "::1", values.host!]);
   }
-  parseLifecycleTiming(values.lifecycle!);
+  if (values.lifecycle !== undefined) parseLifecycleTiming(values.lifecycle);
+  let throttle: string | undefined = values.throttle;
+  if (throttle !== undefined && !/^(off|real|scale=.*)$/.test(throttle.trim()) && !throttle.trim().startsWith("{")) {
+    throttle = await readFile(throttle, "utf8").catch(() => {
+      throw new Error(`--throttle: '${values.throttle}' is not off, real, scale=<factor>, JSON limits or a readable file`);
+    });
+  }
+  if (throttle !== undefined) parseThrottleFlag(throttle);
   const port = Number(values.port);
   const pageSize = Number(values["page-size"]);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
@@ -80,6 +89,7 @@ async function serve(argv: string[]) {
     trustIssuers: values["trust-issuer"],
     tenantClaim: values["tenant-claim"],
     lifecycle: values.lifecycle,
+    throttle,
     logger: values.log,
   });
   const token = await fetchToken(allot.url, DEMO_TENANT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "https://graph.microsoft.com/.default").catch(() => undefined);

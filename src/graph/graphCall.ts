@@ -27,6 +27,8 @@ export interface GraphReply {
   headers: Record<string, string>;
   /** A JSON value (object or array), a text (`$count`, `$metadata`), or nothing (204). */
   body?: unknown;
+  /** An injected fault: close the connection without an answer (a batch item answers 504 instead). */
+  drop?: boolean;
 }
 
 /** Parses a JSON request body from its bytes and content type, refusing other content types the way Graph does. */

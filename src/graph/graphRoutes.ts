@@ -16,6 +16,8 @@ import { graphErrorReply, parseGraphJsonBody, type GraphCall, type GraphReply, t
 import type { GraphContext, GraphServices, Principal } from "./graphContext.js";
 import type { EntityRequests } from "./entityRequests.js";
 import { registerJsonBatchRoutes } from "./jsonBatch.js";
+import type { RequestGate } from "../gate/requestGate.js";
+import type { ResolvedPath } from "../odata/pathResolver.js";
 
 export const JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
@@ -24,6 +26,8 @@ export interface GraphRouteDeps {
   identity: IdentityStore;
   requests: EntityRequests;
   authenticator: Authenticator;
+  /** Throttling and fault injection, between authentication and the handler. */
+  gate?: RequestGate;
 }
 
 export type GraphRequestExecutor = (call: GraphCall) => Promise<GraphReply>;
@@ -47,7 +51,10 @@ export function graphContextFor(services: GraphServices, request: FastifyRequest
   return contextFor(services, principal, `${baseUrlOf(request)}/${version}`, request.headers, request.id);
 }
 
-/** The per-request pipeline: authenticate, resolve, parse options and body, execute, serialize; never throws. */
+/**
+ * The per-request pipeline: authenticate, resolve the path against the model (no store), the gate (throttling,
+ * faults), parse options and body, execute (load, authorize, handle), serialize; never throws.
+ */
 export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor {
   const metadata = metadataDocument(deps.services.model);
   const execute = async (call: GraphCall): Promise<GraphReply> => {
@@ -68,7 +75,20 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
       const singletons = [...deps.services.model.singletons.keys()].map((name) => ({ name, kind: "Singleton", url: name }));
       return { status: 200, headers: { "content-type": JSON_CONTENT_TYPE }, body: { "@odata.context": `${serviceRoot}/$metadata`, value: [...sets, ...singletons] } };
     }
-    const resolved = resolvePath(deps.services.model, splitPath(path));
+    // The gate needs the resolved path (the service family, fault patterns); an unresolvable path still passes
+    // the gate (rules without a path pattern catch it) and then answers its 400.
+    let resolved: ResolvedPath | undefined;
+    let unresolvable: unknown;
+    try {
+      resolved = resolvePath(deps.services.model, splitPath(path));
+    } catch (e) {
+      unresolvable = e;
+    }
+    const verdict = await deps.gate?.admit({ method: call.method, tenantId: principal.tenantId, appId: principal.appId, resolved });
+    if (verdict?.kind === "drop") return { status: 0, headers: {}, drop: true };
+    // Answered here rather than thrown: an injected 500 is no bug of Allot's to report on stderr.
+    if (verdict?.kind === "refuse") return graphErrorReply(verdict.error, call.requestId, call.headers, deps.services.clock.now());
+    if (!resolved) throw unresolvable;
     const options = parseQueryOptions(new URLSearchParams(rawQuery), version === "beta");
     const body = call.method === "GET" || call.method === "DELETE" ? undefined : parseGraphJsonBody(call.body, String(headerValue(call.headers["content-type"]) ?? ""));
     const result = await deps.requests.handle(contextFor(deps.services, principal, serviceRoot, call.headers, call.requestId), {
@@ -107,6 +127,11 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) 
       baseUrl: baseUrlOf(request),
       requestId: request.id,
     });
+    if (result.drop) {
+      reply.hijack();
+      request.raw.socket.destroy();
+      return;
+    }
     const { "content-type": contentType, ...headers } = result.headers;
     reply.code(result.status).headers(headers);
     if (result.body === undefined) return reply.send();

@@ -214,6 +214,11 @@ export async function runBatch(
       reply = url instanceof GraphError
         ? graphErrorReply(url, requestId, headers, deps.clock.now())
         : await deps.execute({ method: item.method, url, headers, body: item.body, baseUrl: outer.baseUrl, requestId });
+      // A dropped connection cannot happen to one item of a batch: the gateway answers that item 504.
+      if (reply.drop) {
+        const error = new GraphError(504, "GatewayTimeout", `Request '${item.id}' got no response from the service (injected fault: connection dropped).`);
+        reply = graphErrorReply(error, requestId, headers, deps.clock.now());
+      }
     }
     return batchResponse(item, reply, requestId, clientRequestId);
   };

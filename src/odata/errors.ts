@@ -8,6 +8,8 @@ export class GraphError extends Error {
     message: string,
     /** Extra response headers, e.g. Retry-After on 429. */
     readonly headers: Record<string, string> = {},
+    /** Extra innerError fields (throttling's code/message/status), besides date and the request ids. */
+    readonly innerError: Record<string, string> = {},
   ) {
     super(message);
     this.name = "GraphError";

@@ -34,7 +34,8 @@ export class Reconciler {
     private readonly db: Database,
     readonly queue: WorkQueue,
     private readonly clock: Clock,
-    private readonly timing: () => LifecycleTiming,
+    /** The timing of a lifecycle, by work kind. */
+    private readonly timing: (kind: string) => LifecycleTiming,
     private readonly options: ReconcilerOptions = {},
   ) {}
 
@@ -62,6 +63,11 @@ export class Reconciler {
     await this.running;
   }
 
+  /** Waits for the batch the background loop is applying, if any. */
+  async settle() {
+    await this.running;
+  }
+
   /** Claims and applies one batch; answers how many steps were applied. */
   async runOnce(): Promise<number> {
     const now = this.clock.now();
@@ -69,6 +75,17 @@ export class Reconciler {
     let applied = 0;
     for (const item of items) if (await this.applyStep(item)) applied++;
     return applied;
+  }
+
+  /** Applies batches until nothing more is due now (after the clock was advanced); answers the steps applied. */
+  async runDue(maxBatches = 1000): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxBatches; i++) {
+      const applied = await this.runOnce();
+      total += applied;
+      if (applied === 0) break;
+    }
+    return total;
   }
 
   /** Applies the item's current step; false when the step had already been applied elsewhere. */
@@ -79,7 +96,7 @@ export class Reconciler {
       const at = this.clock.now();
       if (!(await this.queue.logStep(tx, item, this.owner, at.toISOString()))) throw new AlreadyApplied();
       const { more } = await handler.apply(tx, item, at);
-      await this.queue.advance(tx, item, more ? scheduleStep(this.timing(), at) : undefined);
+      await this.queue.advance(tx, item, more ? scheduleStep(this.timing(item.kind), at) : undefined);
     };
     try {
       if (within) await work(within);

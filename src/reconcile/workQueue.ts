@@ -105,6 +105,12 @@ export class WorkQueue {
     });
   }
 
+  /** The earliest due time of a step that is due by `until`, if any (time control walks the clock through them). */
+  async earliestDue(until: Date): Promise<Date | undefined> {
+    const [r] = await this.db.all(`SELECT MIN(due_at) AS due FROM pending_work WHERE due_at <= ${this.db.dialect.param(1)}`, [until.toISOString()]);
+    return r?.due ? new Date(String(r.due)) : undefined;
+  }
+
   async pendingCount(): Promise<number> {
     const [r] = await this.db.all("SELECT COUNT(*) AS n FROM pending_work");
     return Number(r.n);

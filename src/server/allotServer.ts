@@ -6,7 +6,18 @@ import { graphModel } from "../graph/model/index.js";
 import { EntityRequests } from "../graph/entityRequests.js";
 import { AuditTrail } from "../graph/auditTrail.js";
 import { DEVICE_ACTION_WORK, deviceActionHandler, deviceActionWork } from "../graph/devices/deviceActionRequests.js";
-import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
+import { describeTiming, LifecycleTimings, parseLifecycleTiming } from "../engine/lifecycleTiming.js";
+import { FaultStore } from "../gate/faultStore.js";
+import { RequestGate } from "../gate/requestGate.js";
+import { Throttle } from "../gate/throttle.js";
+import { limitsFromJson, parseThrottleFlag, REAL_LIMITS, type ThrottleLimits } from "../gate/throttleLimits.js";
+import { intuneServiceFamily } from "../graph/intuneServiceFamily.js";
+import { registerFaultRoutes } from "../control/faultRoutes.js";
+import { registerThrottlingRoutes } from "../control/throttlingRoutes.js";
+import { registerTimeControlRoutes } from "../control/timeControlRoutes.js";
+import { SharedSettings } from "../store/sharedSettings.js";
+import { ControlledClock } from "../time/controlledClock.js";
+import { SharedState } from "./sharedState.js";
 import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
@@ -73,11 +84,19 @@ export interface AllotOptions {
   /** Key for installation-wide control operations (X-Allot-Admin-Key). */
   adminKey?: string;
   bodyLimitBytes?: number;
-  /** Timing of every lifecycle step: `immediate`, `<n>s` or `<n>reads` (default 1s). */
+  /**
+   * Timing of every lifecycle step: `immediate`, `<n>s` or `<n>reads` (default 1s; a lifecycle may get its own at
+   * run time). Given, it is stored as the installation's default; absent, the stored default (or 1s) holds.
+   */
   lifecycle?: string;
+  /**
+   * Intune throttling: `off`, `real`, `scale=<factor>`, custom limits as JSON text, or settings as an object (the PUT /_allot/throttling body). Given, they are
+   * stored for every process on the store; absent, the stored limits (or the real ones) hold.
+   */
+  throttle?: string | ThrottleLimits | Record<string, unknown>;
   /** Run the reconciler loop in this process (default true). */
   reconcile?: boolean;
-  clock?: Clock;
+  clock?: ControlledClock;
   logger?: boolean;
 }
 
@@ -88,6 +107,7 @@ export interface RunningAllot {
   services: GraphServices;
   identity: IdentityStore;
   reconciler: Reconciler;
+  shared: SharedState;
   close(): Promise<void>;
 }
 
@@ -108,7 +128,10 @@ async function resolveSeed(seed: AllotOptions["seed"]): Promise<Fixture | undefi
 }
 
 export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
-  const clock = options.clock ?? systemClock;
+  // The controlled clock drives what the emulated service records and every lifecycle; identity (tokens, keys)
+  // stays on real time, since clients hold tokens in real time (docs/decisions.md, "Time control").
+  const clock = options.clock ?? new ControlledClock();
+  const realClock: Clock = systemClock;
   const db = await openDatabase(options.store);
   try {
     await migrate(db, graphModel, mmdModel);
@@ -117,7 +140,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     throw e;
   }
   const identity = new IdentityStore(db);
-  await ensureSigningKey(identity, clock.now());
+  await ensureSigningKey(identity, realClock.now());
 
   const memberships = new Memberships();
   const entities = new EntityStore(graphModel);
@@ -127,9 +150,17 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     ["groupMembers", groupMembersProvider(memberships)],
     ["memberOf", memberOfProvider(memberships)],
   ]);
-  const timing = parseLifecycleTiming(options.lifecycle ?? "1s");
+  const timings = new LifecycleTimings(parseLifecycleTiming("1s"), [DEVICE_ACTION_WORK, AUTOPILOT_SYNC_WORK, MMD_REASSIGN_WORK]);
+  const faults = new FaultStore(db, graphModel);
+  const shared = new SharedState(new SharedSettings(db), clock, timings, faults, REAL_LIMITS);
+  await shared.refresh();
+  if (options.lifecycle !== undefined) await shared.setLifecycles({ default: describeTiming(parseLifecycleTiming(options.lifecycle)) });
+  if (options.throttle !== undefined) {
+    await shared.setThrottling(typeof options.throttle === "string" ? parseThrottleFlag(options.throttle) : limitsFromJson(options.throttle));
+  }
+  const timingOf = (kind: string) => () => timings.for(kind);
   const queue = new WorkQueue(db);
-  const reconciler = new Reconciler(db, queue, clock, () => timing);
+  const reconciler = new Reconciler(db, queue, clock, (kind) => timings.for(kind));
   const services: GraphServices = {
     db,
     model: graphModel,
@@ -143,16 +174,16 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     audit: new AuditTrail(graphModel, entities),
     membershipListeners: [],
     managedDeviceListeners: [],
-    observeRead: (tenantId, id) => (timing.kind === "afterReads" ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
+    observeRead: (tenantId, id) => (timings.countsReads() ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
-  const autopilot = new AutopilotAssignments(graphModel, entities, memberships, reconciler, () => timing);
+  const autopilot = new AutopilotAssignments(graphModel, entities, memberships, reconciler, timingOf(AUTOPILOT_SYNC_WORK));
   reconciler.register(AUTOPILOT_SYNC_WORK, autopilot.work());
   registerAutopilotBehaviours(behaviours, autopilot);
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
-  reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
+  reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, timingOf(DEVICE_ACTION_WORK)));
   // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
   const configurationListeners = new ConfigurationListeners();
   const configurations = new ConfigurationAssignments(new ConfigurationTables(graphModel), entities, configurationListeners);
@@ -162,7 +193,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     new Map(
       Object.entries({
         ...memberGroupActions(memberships),
-        deviceAction: deviceActionHandler(reconciler, () => timing),
+        deviceAction: deviceActionHandler(reconciler, timingOf(DEVICE_ACTION_WORK)),
         ...autopilotActions(autopilot),
         ...configurationActions(configurations, identity),
       }),
@@ -215,14 +246,15 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
       passwordHash: (u.doc.passwordProfile as { passwordHash?: PasswordHash } | undefined)?.passwordHash,
     };
   };
-  registerIdentityRoutes(app, { identity, clock, findUser, get issuerBase() { return issuerBase(); } });
+  registerIdentityRoutes(app, { identity, clock: realClock, findUser, get issuerBase() { return issuerBase(); } });
   const trusted = new TrustedIssuers(options.trustIssuers ?? [], { tenantClaim: options.tenantClaim ?? "tid", refetchCooldownMs: options.trustRefetchCooldownMs });
-  const authenticator = new Authenticator(identity, issuerBase, clock, trusted);
-  registerGraphRoutes(app, { services, identity, requests, authenticator });
+  const authenticator = new Authenticator(identity, issuerBase, realClock, trusted);
+  const gate = new RequestGate(new Throttle(db, clock, () => shared.throttling), faults, intuneServiceFamily);
+  registerGraphRoutes(app, { services, identity, requests, authenticator, gate });
   registerIdentityControlRoutes(app, {
     identity,
     authenticator,
-    clock,
+    clock: realClock,
     model: graphModel,
     findUser,
     adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY,
@@ -231,7 +263,11 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   });
   registerEnrollmentRoutes(app, { services, authenticator });
   registerFleetRoutes(app, { services, identity, authenticator });
-  registerMmdRoutes(app, { services, identity, authenticator, reconciler, timing: () => timing });
+  registerMmdRoutes(app, { services, identity, authenticator, reconciler, timing: timingOf(MMD_REASSIGN_WORK) });
+  const authority = { identity, clock, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, authenticator, get issuerBase() { return issuerBase(); } };
+  registerTimeControlRoutes(app, { authority, shared, reconciler });
+  registerThrottlingRoutes(app, { authority, shared });
+  registerFaultRoutes(app, { authority, faults, model: graphModel });
   registerControlRoutes(app, { db, identity, services, authenticator, storedModels: [graphModel, mmdModel], adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 
   await app.listen({ port: options.port, host: options.host });
@@ -241,6 +277,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   url = `${options.tls ? "https" : "http"}://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
   if (fixture && (await identity.listTenants()).length === 0) await seedInto(fixture);
   if (options.reconcile !== false) reconciler.start();
+  shared.start();
 
   return {
     url,
@@ -249,7 +286,9 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     services,
     identity,
     reconciler,
+    shared,
     async close() {
+      shared.stop();
       await app.close();
       await reconciler.stop();
       await db.close();

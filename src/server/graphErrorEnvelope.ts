@@ -15,13 +15,27 @@ export function clientRequestIdOf(headers: Headers, requestId: string): string {
 
 export const clientRequestId = (request: FastifyRequest) => clientRequestIdOf(request.headers, request.id);
 
+/** The innerError object: extra fields of the error (throttling's code, message, status) in the documented order. */
+function innerErrorOf(error: GraphError, requestId: string, headers: Headers, now: Date): Record<string, string> {
+  const { code, message, status, ...rest } = error.innerError;
+  return {
+    ...(code !== undefined ? { code } : {}),
+    date: graphDate(now),
+    ...(message !== undefined ? { message } : {}),
+    "request-id": requestId,
+    ...(status !== undefined ? { status } : {}),
+    ...rest,
+    "client-request-id": clientRequestIdOf(headers, requestId),
+  };
+}
+
 /** The Graph error envelope of one request. */
 export function graphErrorBody(error: GraphError, requestId: string, headers: Headers, now: Date) {
   return {
     error: {
       code: error.code,
       message: error.message,
-      innerError: { date: graphDate(now), "request-id": requestId, "client-request-id": clientRequestIdOf(headers, requestId) },
+      innerError: innerErrorOf(error, requestId, headers, now),
     },
   };
 }

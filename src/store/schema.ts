@@ -4,7 +4,7 @@
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Database, SqlExecutor } from "./database.js";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 interface Ddl {
   json: string;
@@ -86,6 +86,16 @@ function fixedMigrations(ddl: Ddl): string[] {
       `CREATE TABLE IF NOT EXISTS work_log (tenant_id TEXT NOT NULL, work_id TEXT NOT NULL, step INTEGER NOT NULL, kind TEXT NOT NULL,
          subject_id TEXT NOT NULL, applied_at TEXT NOT NULL, applied_by TEXT NOT NULL, PRIMARY KEY (tenant_id, work_id, step))`,
     ].join(";\n"),
+    // 3: throttling windows (one row per counter and window, shared by every process on the store) and fault
+    // rules (shared too, so "the next N" is counted once across processes).
+    [
+      // Unlogged on PostgreSQL: counters of 20-second windows need no crash safety, and skipping the WAL takes
+      // a commit flush off every throttled request.
+      `CREATE ${ddl === postgresDdl ? "UNLOGGED " : ""}TABLE IF NOT EXISTS throttle_windows (tenant_id TEXT NOT NULL, counter TEXT NOT NULL, window_start BIGINT NOT NULL,
+         hits INTEGER NOT NULL, PRIMARY KEY (tenant_id, counter, window_start))`,
+      "CREATE INDEX IF NOT EXISTS throttle_windows_start ON throttle_windows (window_start)",
+      seqKeyed("fault_rules", `id TEXT NOT NULL, tenant_id TEXT, remaining INTEGER, doc ${ddl.json} NOT NULL`, "id"),
+    ].join(";\n"),
   ];
 }
 
@@ -137,7 +147,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log"];
+export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
 export async function wipeTenantState(x: SqlExecutor, models: CompiledModel[], tenantId: string) {

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -131,5 +131,24 @@ describe("allot CLI", () => {
       await stop(s);
     }
     await assert.rejects(promisify(execFile)(process.execPath, [BIN, "serve", "--port", "nope"]), /not a port number/);
+  });
+
+  it("--throttle takes off, scale=<factor> and a file of custom limits; a bad value fails with a message", async () => {
+    const admin = { "x-allot-admin-key": "allot-dev-admin-key" };
+    const limitsFile = join(dir, "limits.json");
+    writeFileSync(limitsFile, JSON.stringify({ windowSeconds: 5, families: { devices: { writes: { app: 7 } } } }));
+    for (const [flag, check] of [
+      ["off", (l: any) => assert.equal(l.enabled, false)],
+      ["scale=0.5", (l: any) => assert.deepEqual(l.families.devices.any, { tenant: 2000, app: 1000 })],
+      [limitsFile, (l: any) => assert.deepEqual([l.windowSeconds, l.families.devices.writes.app, l.families.devices.writes.tenant], [5, 7, 400])],
+    ] as const) {
+      const s = await serve(["--in-memory", "--data", join(dir, "throttle"), "--throttle", flag]);
+      try {
+        check(await (await fetch(`${s.url}/_allot/throttling`, { headers: admin })).json());
+      } finally {
+        await stop(s);
+      }
+    }
+    await assert.rejects(promisify(execFile)(process.execPath, [BIN, "serve", "--in-memory", "--throttle", "sometimes"]), /--throttle/);
   });
 });

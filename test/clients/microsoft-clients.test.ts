@@ -26,6 +26,8 @@ import {
   createDirectoryObjectCollectionResponseFromDiscriminatorValue,
   createGroupCollectionResponseFromDiscriminatorValue,
   createGroupFromDiscriminatorValue,
+  createManagedDeviceCollectionResponseFromDiscriminatorValue,
+  type ManagedDeviceCollectionResponse,
   serializeGroup,
   serializeReferenceCreate,
   type DirectoryObjectCollectionResponse,
@@ -88,6 +90,43 @@ async function kiotaError(call: Promise<unknown>): Promise<ODataError> {
     return e as ODataError;
   }
   assert.fail("the request succeeded; an ODataError was expected");
+}
+
+const ADMIN_HEADERS = { "x-allot-admin-key": "allot-dev-admin-key", "content-type": "application/json" };
+
+/**
+ * Runs `call` (a client request) into Intune throttling and out of it: an app may make one managed-device request
+ * per 2-second window; with the clock frozen, a first request fills the window, `call` is refused with a
+ * Retry-After, the clock then moves past the window while the client waits, and the client's retry succeeds.
+ * Answers the app's hit counts per window, oldest first, to show the refused attempt happened.
+ */
+async function throughThrottling<T>(s: TestServer, fetchInit: NodeFetchInit, appId: string, fill: () => Promise<unknown>, call: () => Promise<T>): Promise<{ result: T; hits: number[] }> {
+  const control = (method: string, path: string, body: unknown) =>
+    fetch(`${s.url}${path}`, { method, headers: ADMIN_HEADERS, body: JSON.stringify(body), ...fetchInit } as NodeFetchInit).then(async (r) => {
+      assert.equal(r.status, 200, await r.text());
+    });
+  await control("PUT", "/_allot/throttling", { windowSeconds: 2, families: { devices: { any: { tenant: 100, app: 1 } } } });
+  await control("POST", "/_allot/time", { freeze: true, advance: 2 });
+  try {
+    await fill();
+    const hitsPerWindow = async () =>
+      (
+        await s.allot.db.all<{ hits: number }>(`SELECT hits FROM throttle_windows WHERE counter = ${s.allot.db.dialect.param(1)} ORDER BY window_start`, [
+          `devices:any:${appId}`,
+        ])
+      ).map((r) => Number(r.hits));
+    const pending = call();
+    // Once the client's first attempt has been counted (and refused) in the full window, the clock moves past
+    // it; the client's retry, after its Retry-After, lands in the next window.
+    const deadline = Date.now() + 10_000;
+    while ((await hitsPerWindow()).at(-1)! < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await control("POST", "/_allot/time", { advance: 2 });
+    const result = await pending;
+    return { result, hits: (await hitsPerWindow()).slice(-2) };
+  } finally {
+    await control("PUT", "/_allot/throttling", { mode: "real" });
+    await control("POST", "/_allot/time", { reset: true });
+  }
 }
 
 for (const backend of await backendsToTest()) {
@@ -362,6 +401,15 @@ for (const backend of await backendsToTest()) {
         assert.deepEqual([...responses.getResponses().keys()], ["read", "create", "missing"]);
       });
 
+      it("honours Retry-After on an Intune 429: its RetryHandler waits, retries after the window, and the call succeeds", async () => {
+        const devices = () => client.api("/deviceManagement/managedDevices").top(1).select("id").get();
+        const { result, hits } = await throughThrottling(tls, trustCa, DEMO_CLIENT_ID, devices, devices);
+        assert.ok(Array.isArray(result.value), "the retried call answered no collection");
+        assert.equal(hits.length, 2);
+        assert.ok(hits[0]! >= 2, `the full window saw ${hits[0]} requests: the client's refused attempt is missing`);
+        assert.equal(hits[1], 1, "the retry is the only request of the next window");
+      });
+
       it("a dynamic device group on the OrderID tag has the matching demo device as its only member", async () => {
         const group = await client
           .api("/groups")
@@ -487,6 +535,20 @@ for (const backend of await backendsToTest()) {
           members.map((m) => [m.odataType, m.id, (m as { displayName?: string }).displayName]),
           [["#microsoft.graph.device", STANDARD_DEVICE, "MMD-000000001"]],
         );
+      });
+
+      it("honours Retry-After on an Intune 429: its RetryHandler waits, retries after the window, and the call succeeds", async () => {
+        const devices = async () => {
+          const request = new RequestInformation(HttpMethod.GET, "{+baseurl}/deviceManagement/managedDevices{?%24top}");
+          request.queryParameters["%24top"] = 1;
+          request.headers.tryAdd("Accept", "application/json");
+          return adapter.send<ManagedDeviceCollectionResponse>(request, createManagedDeviceCollectionResponseFromDiscriminatorValue, errors);
+        };
+        const { result, hits } = await throughThrottling(plain, {}, DEMO_CLIENT_ID, devices, devices);
+        assert.ok(Array.isArray(result?.value), "the retried call answered no collection");
+        assert.equal(hits.length, 2);
+        assert.ok(hits[0]! >= 2, `the full window saw ${hits[0]} requests: the client's refused attempt is missing`);
+        assert.equal(hits[1], 1, "the retry is the only request of the next window");
       });
 
       it("GET of a missing group rejects with an ODataError: responseStatusCode 404, code Request_ResourceNotFound", async () => {
