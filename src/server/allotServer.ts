@@ -47,6 +47,8 @@ import { systemClock, type Clock } from "../time/clock.js";
 import { asGraphError, sendGraphError } from "./graphErrorEnvelope.js";
 import { GraphError } from "../odata/errors.js";
 import { addProtocolHeaders } from "./protocolHeaders.js";
+import { LOGIN_HOST_BASE, PROXIED_HOSTS, startHttpsProxy, type RunningHttpsProxy } from "./httpsProxy.js";
+import { inMemoryCertificateAuthority, issueServerCertificate, type ServerCertificate } from "./localCertificateAuthority.js";
 
 export type StoreOption = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string; schema?: string };
 
@@ -73,6 +75,11 @@ export interface AllotOptions {
   reconcile?: boolean;
   clock?: Clock;
   logger?: boolean;
+  /**
+   * The HTTPS proxy mode (`--proxy-port`): CONNECT to graph.microsoft.com, mmdls.microsoft.com and
+   * login.microsoftonline.com is served by this installation. Without a certificate, an in-memory CA issues one.
+   */
+  proxy?: { port: number; host?: string; certificate?: ServerCertificate; caCertPem?: string };
 }
 
 export interface RunningAllot {
@@ -82,6 +89,8 @@ export interface RunningAllot {
   services: GraphServices;
   identity: IdentityStore;
   reconciler: Reconciler;
+  /** The proxy mode's URL and the CA its certificate chains to (when it is on). */
+  proxy?: { url: string; port: number; caCertPem?: string };
   close(): Promise<void>;
 }
 
@@ -179,6 +188,9 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   const fixture = await resolveSeed(options.seed);
   let url = "";
   const issuerBase = () => options.publicUrl ?? url;
+  // Tokens issued through the proxy's login.microsoftonline.com carry Entra's issuer; both verify everywhere.
+  const issuerBases = () => (options.proxy ? [issuerBase(), LOGIN_HOST_BASE] : [issuerBase()]);
+  const issuerBaseFor = (baseUrl: string) => (options.proxy && baseUrl === LOGIN_HOST_BASE ? LOGIN_HOST_BASE : issuerBase());
   const seedInto = async (target: Fixture) => {
     await db.transaction((tx) =>
       loadFixture(target, { services: { ...services, db: withinTransaction(db, tx) }, identity: new IdentityStore(withinTransaction(db, tx)), requests, serviceRoot: `${url}/beta` }),
@@ -197,9 +209,9 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
       passwordHash: (u.doc.passwordProfile as { passwordHash?: PasswordHash } | undefined)?.passwordHash,
     };
   };
-  registerIdentityRoutes(app, { identity, clock, findUser, get issuerBase() { return issuerBase(); } });
+  registerIdentityRoutes(app, { identity, clock, findUser, issuerBaseFor });
   const trusted = new TrustedIssuers(options.trustIssuers ?? [], { tenantClaim: options.tenantClaim ?? "tid", refetchCooldownMs: options.trustRefetchCooldownMs });
-  const authenticator = new Authenticator(identity, issuerBase, clock, trusted);
+  const authenticator = new Authenticator(identity, issuerBases, clock, trusted);
   registerGraphRoutes(app, { services, identity, requests, authenticator });
   registerIdentityControlRoutes(app, {
     identity,
@@ -224,6 +236,25 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   if (fixture && (await identity.listTenants()).length === 0) await seedInto(fixture);
   if (options.reconcile !== false) reconciler.start();
 
+  let proxy: RunningHttpsProxy | undefined;
+  let proxyCa = options.proxy?.caCertPem;
+  if (options.proxy) {
+    let certificate = options.proxy.certificate;
+    if (!certificate) {
+      const ca = inMemoryCertificateAuthority();
+      certificate = issueServerCertificate(ca, [...PROXIED_HOSTS]);
+      proxyCa = ca.caCertPem;
+    }
+    try {
+      proxy = await startHttpsProxy({ port: options.proxy.port, host: options.proxy.host ?? options.host, certificate, handle: (req, res) => app.routing(req, res) });
+    } catch (e) {
+      await app.close();
+      await reconciler.stop();
+      await db.close();
+      throw e;
+    }
+  }
+
   return {
     url,
     app,
@@ -231,7 +262,9 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     services,
     identity,
     reconciler,
+    ...(proxy ? { proxy: { url: proxy.url, port: proxy.port, ...(proxyCa ? { caCertPem: proxyCa } : {}) } } : {}),
     async close() {
+      await proxy?.close();
       await app.close();
       await reconciler.stop();
       await db.close();
