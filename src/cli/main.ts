@@ -20,7 +20,7 @@ const usage = `Usage:
   allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://… [--database-schema allot]]
               [--seed demo|none|FILE] [--https | --cert FILE --key FILE] [--public-url URL] [--admin-key KEY]
               [--page-size 1000] [--trust-issuer URL]... [--tenant-claim tid]
-              [--lifecycle immediate|<n>s|<n>reads] [--proxy-port P] [--log]
+              [--lifecycle immediate|<n>s|<n>reads] [--proxy-port P] [--replication-lag 2s] [--log]
   allot token [--url http://127.0.0.1:4680] [--tenant ID] [--client-id ID] [--client-secret SECRET] [--audience graph|mmd|URI]
               [--roles R1,R2] [--scopes S1,S2] [--user UPN] [--admin-key KEY]
       With --roles, --scopes or --user the token is minted by the control plane (admin key) with exactly
@@ -48,6 +48,7 @@ async function serve(argv: string[]) {
       "tenant-claim": { type: "string", default: "tid" },
       lifecycle: { type: "string", default: "1s" },
       "proxy-port": { type: "string" },
+      "replication-lag": { type: "string", default: "off" },
       log: { type: "boolean", default: false },
     },
   });
@@ -102,6 +103,7 @@ async function serve(argv: string[]) {
     trustIssuers: values["trust-issuer"],
     tenantClaim: values["tenant-claim"],
     lifecycle: values.lifecycle,
+    replicationLag: values["replication-lag"],
     logger: values.log,
     ...(proxy ? { proxy: { port: proxy.port, certificate: proxy.certificate } } : {}),
   });

@@ -44,6 +44,7 @@ import { withinTransaction } from "../store/scopedDatabase.js";
 import { SqliteDatabase } from "../store/sqlite/sqliteDatabase.js";
 import { PostgresDatabase } from "../store/postgres/postgresDatabase.js";
 import { systemClock, type Clock } from "../time/clock.js";
+import { parseReplicationLag, ReplicationLag } from "../store/replicationLag.js";
 import { asGraphError, sendGraphError } from "./graphErrorEnvelope.js";
 import { GraphError } from "../odata/errors.js";
 import { addProtocolHeaders } from "./protocolHeaders.js";
@@ -71,6 +72,8 @@ export interface AllotOptions {
   bodyLimitBytes?: number;
   /** Timing of every lifecycle step: `immediate`, `<n>s` or `<n>reads` (default 1s). */
   lifecycle?: string;
+  /** Replication lag after Graph writes: `2s`, `500ms`, `0`/`off` (default off); changeable at /_allot/replication-lag. */
+  replicationLag?: string;
   /** Run the reconciler loop in this process (default true). */
   reconcile?: boolean;
   clock?: Clock;
@@ -112,6 +115,7 @@ async function resolveSeed(seed: AllotOptions["seed"]): Promise<Fixture | undefi
 
 export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   const clock = options.clock ?? systemClock;
+  const replicationLagMs = parseReplicationLag(options.replicationLag ?? "off");
   const db = await openDatabase(options.store);
   try {
     await migrate(db, graphModel, mmdModel);
@@ -146,6 +150,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     audit: new AuditTrail(graphModel, entities),
     membershipListeners: [],
     managedDeviceListeners: [],
+    replication: new ReplicationLag(replicationLagMs),
     observeRead: (tenantId, id) => (timing.kind === "afterReads" ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;

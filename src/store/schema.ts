@@ -4,7 +4,7 @@
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Database, SqlExecutor } from "./database.js";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 interface Ddl {
   json: string;
@@ -86,6 +86,12 @@ function fixedMigrations(ddl: Ddl): string[] {
       `CREATE TABLE IF NOT EXISTS work_log (tenant_id TEXT NOT NULL, work_id TEXT NOT NULL, step INTEGER NOT NULL, kind TEXT NOT NULL,
          subject_id TEXT NOT NULL, applied_at TEXT NOT NULL, applied_by TEXT NOT NULL, PRIMARY KEY (tenant_id, work_id, step))`,
     ].join(";\n"),
+    // 3: replication lag's snapshots: an entity's state before a recent write (NULL: it did not exist), shown
+    // to reads until visible_at (src/store/replicationLag.ts).
+    [
+      `CREATE TABLE IF NOT EXISTS replica_snapshots (tenant_id TEXT NOT NULL, entity_table TEXT NOT NULL, id TEXT NOT NULL,
+         previous TEXT, visible_at TEXT NOT NULL, PRIMARY KEY (tenant_id, entity_table, id))`,
+    ].join(";\n"),
   ];
 }
 
@@ -137,7 +143,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log"];
+export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "replica_snapshots"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
 export async function wipeTenantState(x: SqlExecutor, models: CompiledModel[], tenantId: string) {
