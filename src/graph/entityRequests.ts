@@ -76,6 +76,11 @@ function flavorOf(type: EntityType): "directory" | "intune" {
 export class EntityRequests {
   constructor(private readonly operations: Map<string, OperationHandler>) {}
 
+  /** Whether a bound operation's handler exists (an operation without one answers 501). */
+  implements(handler: string): boolean {
+    return this.operations.has(handler);
+  }
+
   async handle(ctx: GraphContext, req: GraphRequest): Promise<GraphResponse> {
     const { resolved, method } = req;
     const last = resolved.steps.at(-1)!;

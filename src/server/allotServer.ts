@@ -49,6 +49,7 @@ import { asGraphError, sendGraphError } from "./graphErrorEnvelope.js";
 import { GraphError } from "../odata/errors.js";
 import { addProtocolHeaders } from "./protocolHeaders.js";
 import { LOGIN_HOST_BASE, PROXIED_HOSTS, startHttpsProxy, type RunningHttpsProxy } from "./httpsProxy.js";
+import { coverageRecorderFromEnvironment, microsoftClientOf } from "../coverage/coverageRecorder.js";
 import { inMemoryCertificateAuthority, issueServerCertificate, type ServerCertificate } from "./localCertificateAuthority.js";
 
 export type StoreOption = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string; schema?: string };
@@ -92,6 +93,9 @@ export interface RunningAllot {
   services: GraphServices;
   identity: IdentityStore;
   reconciler: Reconciler;
+  requests: EntityRequests;
+  /** Every HTTP route registered (method, Fastify URL pattern): what docs/coverage.md lists besides the model. */
+  routes: { method: string; url: string }[];
   /** The proxy mode's URL and the CA its certificate chains to (when it is on). */
   proxy?: { url: string; port: number; caCertPem?: string };
   close(): Promise<void>;
@@ -174,6 +178,19 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     frameworkErrors: (error, request, reply) => sendGraphError(request, reply, new GraphError(400, "BadRequest", `The request URL is not valid: ${error.message}`), clock.now()),
     ...(options.tls ? { https: { cert: options.tls.certPem, key: options.tls.keyPem } } : {}),
   }) as unknown as FastifyInstance;
+  const routes: { method: string; url: string }[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) if (method !== "HEAD") routes.push({ method, url: route.url });
+  });
+  // Model routes are recorded by the Graph executor; every other route (MMD, identity, control, $batch) here.
+  const recorder = coverageRecorderFromEnvironment();
+  if (recorder) {
+    app.addHook("onResponse", async (request, reply) => {
+      const url = request.routeOptions.url;
+      if (url === undefined || /^\/(beta|v1\.0)(\/\*)?$/.test(url)) return;
+      recorder.record({ api: "http", route: url, method: request.method, status: reply.statusCode, client: microsoftClientOf(request.headers) });
+    });
+  }
   // Each adapter parses its own bodies (Graph JSON, token forms, MMD arrays) to answer errors its own way.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
@@ -217,7 +234,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   registerIdentityRoutes(app, { identity, clock, findUser, issuerBaseFor });
   const trusted = new TrustedIssuers(options.trustIssuers ?? [], { tenantClaim: options.tenantClaim ?? "tid", refetchCooldownMs: options.trustRefetchCooldownMs });
   const authenticator = new Authenticator(identity, issuerBases, clock, trusted);
-  registerGraphRoutes(app, { services, identity, requests, authenticator });
+  registerGraphRoutes(app, { services, identity, requests, authenticator, ...(recorder ? { recorder } : {}) });
   registerIdentityControlRoutes(app, {
     identity,
     authenticator,
@@ -267,6 +284,8 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     services,
     identity,
     reconciler,
+    requests,
+    routes,
     ...(proxy ? { proxy: { url: proxy.url, port: proxy.port, ...(proxyCa ? { caCertPem: proxyCa } : {}) } } : {}),
     async close() {
       await proxy?.close();
