@@ -52,6 +52,12 @@ for (const backend of await backendsToTest()) {
       });
       after(async () => s?.close());
 
+      it("the startup seed is the system's own write: visible at once", async () => {
+        const seeded = await s.call("GET", "/groups/a110c0de-0000-4000-8000-000000000501");
+        assert.equal(seeded.status, 200);
+        assert.equal(await snapshotRows(s), 0);
+      });
+
       it("a PATCH then an immediate GET returns the old value; a GET after the lag returns the new one", async () => {
         const created = await s.call("POST", "/groups", newGroup("Before"));
         clock.advance(2_001);
