@@ -119,7 +119,7 @@ async function serve(argv: string[]) {
     ...(allot.proxy
       ? [`  proxy:         ${allot.proxy.url}   (CONNECT to ${PROXIED_HOSTS.join(", ")} only; e.g. HTTPS_PROXY=${allot.proxy.url})`]
       : []),
-    ...(caPath ? [`  CA:            ${caPath}   (curl --cacert, NODE_EXTRA_CA_CERTS, REQUESTS_CA_BUNDLE)`] : []),
+    ...(caPath ? [`  CA:            ${caPath}   (export NODE_EXTRA_CA_CERTS=${caPath}) also for curl --cacert, REQUESTS_CA_BUNDLE`] : []),
     ...(token ? [`  token:         ${token}`] : []),
   ];
   console.log(lines.join("\n"));

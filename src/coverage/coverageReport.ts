@@ -73,8 +73,12 @@ export function coverageMarkdown(catalogue: readonly CatalogueEntry[], served: r
     }
     lines.push("");
   }
-  // Anything served that the catalogue does not list is a gap in the catalogue: show it rather than hide it.
-  const strays = [...byKey.keys()].filter((k) => !known.has(k)).sort();
-  if (strays.length > 0) lines.push("## Served but not in the catalogue", "", ...strays.map((k) => `- \`${escape(k)}\``), "");
+  // Anything answered 2xx/3xx that the catalogue does not list is a gap in the catalogue: show it, never hide it.
+  // Refusals (4xx) of operations Allot does not serve are the tests of "no route" answers.
+  const strays = [...byKey.entries()].filter(([k]) => !known.has(k)).sort(([a], [b]) => a.localeCompare(b));
+  const servedStrays = strays.filter(([, t]) => t.succeeded > 0).map(([k]) => `- \`${escape(k)}\``);
+  const refused = strays.filter(([, t]) => t.succeeded === 0 && t.failed > 0).map(([k]) => `- \`${escape(k)}\``);
+  if (servedStrays.length > 0) lines.push("## Served but not in the catalogue", "", ...servedStrays, "");
+  if (refused.length > 0) lines.push("## Tested refusals", "", "Requests for operations Allot does not serve (a method a path does not allow …), answered 4xx:", "", ...refused, "");
   return lines.join("\n");
 }

@@ -105,6 +105,8 @@ function graphCatalogue(sources: CatalogueSources): CatalogueEntry[] {
     visitEntity(`${route}/{id}`, type, allows(methods, "GET") ? permissions : undefined, methods, depth);
   };
 
+  add("/", "GET", "service document");
+  add("/$metadata", "GET", "metadata");
   for (const set of model.entitySets.values()) visitCollection(`/${set.name}`, model.entityType(set.entityType), set.permissions, undefined, 0);
   // A bare singleton is not served; what hangs off it is.
   for (const singleton of model.singletons.values()) visitEntity(`/${singleton.name}`, model.entityType(singleton.type), undefined, undefined, 0);
