@@ -59,12 +59,11 @@ function graphCatalogue(sources: CatalogueSources): CatalogueEntry[] {
     return [...byName.values()];
   };
 
-  /** `ownWrites`: false for an entity a single-valued provider navigation leads to (read there, written at home). */
-  const visitEntity = (route: string, type: EntityType, permissions: OperationPermissions | undefined, methods: readonly string[] | undefined, depth: number, ownWrites = true) => {
+  const visitEntity = (route: string, type: EntityType, permissions: OperationPermissions | undefined, methods: readonly string[] | undefined, depth: number) => {
     if (permissions) {
       add(route, "GET", "get");
-      if (ownWrites && writable(permissions) && allows(methods, "PATCH")) add(route, "PATCH", "update");
-      if (ownWrites && writable(permissions) && allows(methods, "DELETE")) add(route, "DELETE", "delete");
+      if (writable(permissions) && allows(methods, "PATCH")) add(route, "PATCH", "update");
+      if (writable(permissions) && allows(methods, "DELETE")) add(route, "DELETE", "delete");
     }
     addOperations(route, type, false);
     if (depth >= MAX_DEPTH) return;
@@ -81,8 +80,9 @@ function graphCatalogue(sources: CatalogueSources): CatalogueEntry[] {
       // A provider's entities live elsewhere in the model: their own paths list what can be done to them.
       const provider = sources.providers.get(nav.storage.provider);
       if (!nav.collection) {
-        // The entity it leads to (a device's deployment profile) is walked on: its navigations and operations.
-        if (provider?.single) visitEntity(navRoute, target, navPermissions, nav.methods, depth + 1, false);
+        // The entity it leads to (a device's deployment profile) is walked on like one reached by key: the
+        // executor reads, writes and navigates it in its own table.
+        if (provider?.single) visitEntity(navRoute, target, navPermissions, nav.methods, depth + 1);
         else add(navRoute, "GET", "get", false);
         continue;
       }
