@@ -2,13 +2,15 @@
 // one with a synthetic fleet.
 
 import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startAllot, DEFAULT_ADMIN_KEY, type StoreOption } from "../server/allotServer.js";
-import { ensureLocalCertificateAuthority, ensureServerCertificate } from "../server/localCertificateAuthority.js";
+import { ensureLocalCertificateAuthority, ensureServerCertificate, inMemoryCertificateAuthority, issueServerCertificate } from "../server/localCertificateAuthority.js";
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID } from "../seed/demoTenant.js";
 import { MMD_AUDIENCE } from "../identity/authenticate.js";
-import { readFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { PROXIED_HOSTS } from "../server/httpsProxy.js";
 import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
 import { parseThrottleFlag } from "../gate/throttleLimits.js";
 import { fleetCommand, fleetUsage } from "./fleetCommand.js";
@@ -19,7 +21,8 @@ const usage = `Usage:
   allot serve [--port 4680] [--host 127.0.0.1] [--data ./.allot | --in-memory | --database-url postgres://… [--database-schema allot]]
               [--seed demo|none|FILE] [--https | --cert FILE --key FILE] [--public-url URL] [--admin-key KEY]
               [--page-size 1000] [--trust-issuer URL]... [--tenant-claim tid]
-              [--lifecycle immediate|<n>s|<n>reads] [--throttle off|real|scale=<factor>|FILE|JSON] [--log]
+              [--lifecycle immediate|<n>s|<n>reads] [--throttle off|real|scale=<factor>|FILE|JSON]
+              [--proxy-port P] [--replication-lag 2s] [--log]
   allot token [--url http://127.0.0.1:4680] [--tenant ID] [--client-id ID] [--client-secret SECRET] [--audience graph|mmd|URI]
               [--roles R1,R2] [--scopes S1,S2] [--user UPN] [--admin-key KEY]
       With --roles, --scopes or --user the token is minted by the control plane (admin key) with exactly
@@ -47,6 +50,8 @@ async function serve(argv: string[]) {
       "tenant-claim": { type: "string", default: "tid" },
       lifecycle: { type: "string" },
       throttle: { type: "string" },
+      "proxy-port": { type: "string" },
+      "replication-lag": { type: "string", default: "off" },
       log: { type: "boolean", default: false },
     },
   });
@@ -73,6 +78,25 @@ async function serve(argv: string[]) {
     });
   }
   if (throttle !== undefined) parseThrottleFlag(throttle);
+  let proxy: { port: number; certificate?: { certPem: string; keyPem: string }; caPath: string } | undefined;
+  let temporaryCaPath: string | undefined;
+  if (values["proxy-port"] !== undefined) {
+    const proxyPort = Number(values["proxy-port"]);
+    if (!Number.isInteger(proxyPort) || proxyPort < 0 || proxyPort > 65535) throw new Error(`--proxy-port: not a port number: ${values["proxy-port"]}`);
+    if (values["in-memory"]) {
+      // The CA's key stays in memory; only its certificate is written, for clients to trust.
+      const ca = inMemoryCertificateAuthority();
+      const caPath = join(tmpdir(), `allot-proxy-ca-${process.pid}.pem`);
+      await writeFile(caPath, ca.caCertPem, { mode: 0o644 });
+      temporaryCaPath = caPath;
+      proxy = { port: proxyPort, certificate: issueServerCertificate(ca, [...PROXIED_HOSTS]), caPath };
+    } else {
+      const dir = join(dataDir, "tls");
+      const caPathOnDisk = (await ensureLocalCertificateAuthority(dir)).caCertPath;
+      proxy = { port: proxyPort, certificate: await ensureServerCertificate(dir, [...PROXIED_HOSTS], new Date(), "proxy"), caPath: caPathOnDisk };
+    }
+    caPath = proxy.caPath;
+  }
   const port = Number(values.port);
   const pageSize = Number(values["page-size"]);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
@@ -90,7 +114,9 @@ async function serve(argv: string[]) {
     tenantClaim: values["tenant-claim"],
     lifecycle: values.lifecycle,
     throttle,
+    replicationLag: values["replication-lag"],
     logger: values.log,
+    ...(proxy ? { proxy: { port: proxy.port, certificate: proxy.certificate } } : {}),
   });
   const token = await fetchToken(allot.url, DEMO_TENANT_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, "https://graph.microsoft.com/.default").catch(() => undefined);
   const lines = [
@@ -101,7 +127,10 @@ async function serve(argv: string[]) {
     ...(values.seed === "demo"
       ? [`  demo tenant:   ${DEMO_TENANT_ID}`, `  client id:     ${DEMO_CLIENT_ID}`, `  client secret: ${DEMO_CLIENT_SECRET}`]
       : []),
-    ...(caPath ? [`  CA:            ${caPath}   (export NODE_EXTRA_CA_CERTS=${caPath})`] : []),
+    ...(allot.proxy
+      ? [`  proxy:         ${allot.proxy.url}   (CONNECT to ${PROXIED_HOSTS.join(", ")} only; e.g. HTTPS_PROXY=${allot.proxy.url})`]
+      : []),
+    ...(caPath ? [`  CA:            ${caPath}   (export NODE_EXTRA_CA_CERTS=${caPath}) also for curl --cacert, REQUESTS_CA_BUNDLE`] : []),
     ...(token ? [`  token:         ${token}`] : []),
   ];
   console.log(lines.join("\n"));
@@ -111,6 +140,7 @@ async function serve(argv: string[]) {
     stopping = true;
     console.log(`${signal}: stopping (finishing requests in flight)…`);
     await allot.close();
+    if (temporaryCaPath) await rm(temporaryCaPath, { force: true });
     console.log("stopped");
     process.exit(0);
   };

@@ -12,6 +12,7 @@ import type { IdentityStore } from "../store/identityStore.js";
 import type { CompiledModel } from "../odata/compiledModel.js";
 import type { Authenticator } from "../identity/authenticator.js";
 import { SCHEMA_VERSION, wipeTenantState } from "../store/schema.js";
+import { replicationLagFromSeconds } from "../store/replicationLag.js";
 
 export interface ControlDeps {
   db: Database;
@@ -66,6 +67,21 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps) {
     const ownSeed = deps.startupFixture?.tenants.filter((t) => t.id.toLowerCase() === tenantId);
     if (reseed && ownSeed?.length) await deps.seedInto({ tenants: ownSeed.map((t) => ({ ...t, apps: t.apps })) });
     return { reset: [tenantId], reseeded: reseed && !!ownSeed?.length };
+  });
+
+  /** Replication lag of this process (admin key): {"seconds": 2} turns it on, {"seconds": 0} off. */
+  const lagBody = () => ({ seconds: deps.services.replication.milliseconds / 1000 });
+  app.get("/_allot/replication-lag", async (request) => {
+    requireAdminKey(authority, request, "Reading the replication lag");
+    return lagBody();
+  });
+  app.put("/_allot/replication-lag", async (request) => {
+    requireAdminKey(authority, request, "Setting the replication lag");
+    const body = jsonBody(request) as { seconds?: unknown } | undefined;
+    const ms = replicationLagFromSeconds(body && typeof body === "object" ? body.seconds : undefined);
+    if (ms === undefined) throw badRequest("The body must be {\"seconds\": n} with 0 <= n <= 3600.");
+    deps.services.replication.set(ms);
+    return lagBody();
   });
 
   /** Loads a fixture (the --seed FILE format, docs/fixtures.md) in one transaction: all of it or nothing. */

@@ -37,7 +37,7 @@ export interface GraphRequest {
 /** Where the walk stands: a collection (table or provider) or one entity. */
 type Position =
   | { kind: "collection"; type: EntityType; table?: StorageTable; parent?: StoredEntity; provider?: NavigationProvider; castTypes?: string[] }
-  | { kind: "entity"; type: EntityType; entity: StoredEntity; table?: StorageTable; parentPosition: Position | undefined; viaProvider?: NavigationProvider; providerParent?: StoredEntity }
+  | { kind: "entity"; type: EntityType; entity: StoredEntity; table?: StorageTable; parentPosition: Position | undefined; viaProvider?: NavigationProvider; providerParent?: StoredEntity; fromSnapshot?: boolean }
   | { kind: "singleton"; type: EntityType };
 
 export type OperationHandler = (
@@ -76,6 +76,11 @@ function flavorOf(type: EntityType): "directory" | "intune" {
 export class EntityRequests {
   constructor(private readonly operations: Map<string, OperationHandler>) {}
 
+  /** Whether a bound operation's handler exists (an operation without one answers 501). */
+  implements(handler: string): boolean {
+    return this.operations.has(handler);
+  }
+
   async handle(ctx: GraphContext, req: GraphRequest): Promise<GraphResponse> {
     const { resolved, method } = req;
     const last = resolved.steps.at(-1)!;
@@ -101,7 +106,7 @@ export class EntityRequests {
     if (resolved.methods && last.kind !== "ref" && last.kind !== "count" && !resolved.methods.includes(method)) throw this.noRoute(req);
     requirePermission(ctx, this.permissionFor(resolved.permissions, isRead));
     if (isRead) {
-      const position = await this.walk(ctx, ctx.db, last.kind === "count" || last.kind === "ref" ? resolved.steps.slice(0, -1) : resolved.steps);
+      const position = await this.walk(ctx, ctx.db, last.kind === "count" || last.kind === "ref" ? resolved.steps.slice(0, -1) : resolved.steps, "replica");
       if (last.kind === "count") {
         if (position.kind !== "collection") throw this.noRoute(req);
         return { status: 200, text: String(await this.count(ctx, position)) };
@@ -139,8 +144,11 @@ export class EntityRequests {
     );
   }
 
-  /** Loads every keyed entity along the path; a missing one is 404, whatever follows it. */
-  async walk(ctx: GraphContext, x: SqlExecutor, steps: PathStep[]): Promise<Position> {
+  /**
+   * Loads every keyed entity along the path; a missing one is 404, whatever follows it. A read walks the
+   * `replica` view: under replication lag, an entity written moments ago is seen as it was before the write.
+   */
+  async walk(ctx: GraphContext, x: SqlExecutor, steps: PathStep[], view: "latest" | "replica" = "latest"): Promise<Position> {
     let pos: Position | undefined;
     for (const step of steps) {
       switch (step.kind) {
@@ -181,9 +189,12 @@ export class EntityRequests {
             if (!found || (from.castTypes && !from.castTypes.includes(found.entity.type))) throw entityNotFound(step.type, step.id);
             pos = { kind: "entity", type: found.type, entity: found.entity, parentPosition: from, viaProvider: from.provider, providerParent: from.parent };
           } else {
-            const entity = await ctx.entities.get(x, from.table!, ctx.tenantId, step.id, from.parent?.id);
+            const lagging = view === "replica" && ctx.replication.enabled ? await ctx.replication.lagging(x, from.table!, ctx.tenantId, step.id, ctx.clock.now()) : undefined;
+            const entity = lagging
+              ? lagging.existed && (from.parent === undefined || lagging.entity.parentId === from.parent.id) ? lagging.entity : undefined
+              : await ctx.entities.get(x, from.table!, ctx.tenantId, step.id, from.parent?.id);
             if (!entity || (from.castTypes && !from.castTypes.includes(entity.type))) throw entityNotFound(from.type, step.id);
-            pos = { kind: "entity", type: ctx.model.entityType(entity.type), entity, table: from.table, parentPosition: from };
+            pos = { kind: "entity", type: ctx.model.entityType(entity.type), entity, table: from.table, parentPosition: from, ...(lagging ? { fromSnapshot: true } : {}) };
           }
           break;
         }
@@ -258,9 +269,10 @@ export class EntityRequests {
       const result = await ctx.entities.list(ctx.db, pos.table!, q);
       hasMore = result.rows.length > pageSize;
       const rows = result.rows.slice(0, pageSize);
-      items = rows.map((entity) => ({ entity, type: ctx.model.entityType(entity.type) }));
       count = result.count;
       next = q.orderBy.length === 0 ? { afterSeq: rows.at(-1)?.seq } : { offset: q.skip + pageSize };
+      const page = ctx.replication.enabled ? await this.asReplicaSees(ctx, pos.table!, rows) : rows;
+      items = page.map((entity) => ({ entity, type: ctx.model.entityType(entity.type) }));
     }
     const value = refs
       ? items.map((i) => ({ "@odata.id": `${ctx.serviceRoot}/directoryObjects/${i.entity.id}` }))
@@ -270,6 +282,25 @@ export class EntityRequests {
     if (hasMore && pageSize > 0) body["@odata.nextLink"] = this.nextLink(ctx, req, encodeSkipToken(next, fingerprint));
     body.value = value;
     return { status: 200, body };
+  }
+
+  /**
+   * A list page as a lagging replica shows it: an entity created moments ago is absent, one changed moments ago
+   * has its previous document. The page's query, count and continuation are those of the latest state.
+   */
+  private async asReplicaSees(ctx: GraphContext, table: StorageTable, rows: StoredEntity[]): Promise<StoredEntity[]> {
+    const lagging = await ctx.replication.laggingInTable(ctx.db, table, ctx.tenantId, ctx.clock.now());
+    if (lagging.size === 0) return rows;
+    return rows.flatMap((row) => {
+      const state = lagging.get(row.id);
+      if (!state) return [row];
+      return state.existed ? [state.entity] : [];
+    });
+  }
+
+  /** A client's write under replication lag; the system's own (seed fixtures, not audited) are seen at once. */
+  private async recordForReplicas(ctx: GraphContext, tx: SqlExecutor, table: StorageTable, id: string, before: StoredEntity | undefined) {
+    if (ctx.replication.enabled && ctx.audited) await ctx.replication.recordWrite(tx, table, ctx.tenantId, id, before, ctx.clock.now());
   }
 
   private entitySetOf(req: GraphRequest) {
@@ -288,7 +319,7 @@ export class EntityRequests {
   }
 
   private async single(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>) {
-    if (pos.table && (await ctx.observeRead(ctx.tenantId, pos.entity.id))) {
+    if (pos.table && !pos.fromSnapshot && (await ctx.observeRead(ctx.tenantId, pos.entity.id))) {
       pos = { ...pos, entity: (await ctx.entities.get(ctx.db, pos.table, ctx.tenantId, pos.entity.id)) ?? pos.entity };
     }
     const select = ctx.serializer.checkSelect(pos.type, req.options.select);
@@ -351,6 +382,7 @@ export class EntityRequests {
         for (const ref of refs) await provider.addReference!(ctx, tx, entity, referencedId(ref));
       }
     });
+    await this.recordForReplicas(ctx, tx, pos.table!, entity.id, undefined);
     const body = { "@odata.context": `${this.contextUrl(ctx, req, false)}/$entity`, ...ctx.serializer.entity(pos.type, entity) };
     return { status: 201, body, headers: { location: `${ctx.serviceRoot}${req.relativeUrl.split("?")[0]}/${entity.id}` } };
   }
@@ -370,6 +402,7 @@ export class EntityRequests {
       if (provider.setReferences) await provider.setReferences(ctx, tx, after, refs.map(referencedId));
       else for (const ref of refs) await provider.addReference!(ctx, tx, after, referencedId(ref));
     }
+    await this.recordForReplicas(ctx, tx, pos.table!, before.id, before);
     for (const b of ctx.behaviours.for(existingType)) await b.afterWrite?.(ctx, tx, after, before);
     await ctx.audit.record(ctx, tx, { operation: "Patch", activity: `Patch ${existingType.name}`, type: existingType, entity: after, before });
     if (flavorOf(existingType) === "directory") return { status: 204 };
@@ -380,6 +413,7 @@ export class EntityRequests {
     const type = ctx.model.entityType(pos.entity.type);
     for (const b of ctx.behaviours.for(type)) await b.beforeDelete?.(ctx, tx, pos.entity);
     await ctx.entities.delete(tx, pos.table!, ctx.tenantId, pos.entity);
+    await this.recordForReplicas(ctx, tx, pos.table!, pos.entity.id, pos.entity);
     for (const b of ctx.behaviours.for(type)) await b.afterDelete?.(ctx, tx, pos.entity);
     await ctx.audit.record(ctx, tx, { operation: "Delete", activity: `Delete ${type.name}`, type, entity: pos.entity });
     return { status: 204 };

@@ -18,6 +18,8 @@ export interface GraphCall {
   /** `scheme://host[:port]` the client used: the base of @odata.context, nextLink and Location. */
   baseUrl: string;
   requestId: string;
+  /** For a $batch item: the headers of the batch request it came in (which client sent it). */
+  outerHeaders?: RequestHeaders;
 }
 
 /** What a Graph request answers. Errors are already in the Graph envelope. */

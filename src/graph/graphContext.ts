@@ -8,6 +8,7 @@ import type { EntityStore, StoredEntity } from "../store/entityStore.js";
 import type { Clock } from "../time/clock.js";
 import type { AuditTrail } from "./auditTrail.js";
 import type { MembershipChange } from "../directory/memberships.js";
+import type { ReplicationLag } from "../store/replicationLag.js";
 
 export interface Principal {
   tenantId: string;
@@ -37,6 +38,8 @@ export interface GraphServices {
    * changeAssignments' per-device removals, kept in the device document as `_removedAssignmentItems`).
    */
   managedDeviceListeners: ManagedDeviceListener[];
+  /** Opt-in replication lag: reads may see an entity as it was before a recent write (off by default). */
+  replication: ReplicationLag;
   /** A single entity is about to be read: read-timed lifecycle steps may come due. True when state changed. */
   observeRead(tenantId: string, entityId: string): Promise<boolean>;
 }

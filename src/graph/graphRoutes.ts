@@ -18,6 +18,7 @@ import type { EntityRequests } from "./entityRequests.js";
 import { registerJsonBatchRoutes } from "./jsonBatch.js";
 import type { RequestGate } from "../gate/requestGate.js";
 import type { ResolvedPath } from "../odata/pathResolver.js";
+import { microsoftClientOf, modelRoute, type CoverageRecorder } from "../coverage/coverageRecorder.js";
 
 export const JSON_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
@@ -28,6 +29,8 @@ export interface GraphRouteDeps {
   authenticator: Authenticator;
   /** Throttling and fault injection, between authentication and the handler. */
   gate?: RequestGate;
+  /** Only with ALLOT_COVERAGE_FILE (docs/coverage.md); absent otherwise. */
+  recorder?: CoverageRecorder;
 }
 
 export type GraphRequestExecutor = (call: GraphCall) => Promise<GraphReply>;
@@ -57,7 +60,8 @@ export function graphContextFor(services: GraphServices, request: FastifyRequest
  */
 export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor {
   const metadata = metadataDocument(deps.services.model);
-  const execute = async (call: GraphCall): Promise<GraphReply> => {
+  /** `served.route` is set as soon as the path resolves, for the coverage recorder. */
+  const execute = async (call: GraphCall, served: { route?: string }): Promise<GraphReply> => {
     const url = call.url;
     const version = url.startsWith("/v1.0") ? "v1.0" : "beta";
     const [rawPath, rawQuery = ""] = url.slice(version.length + 1).split(/\?(.*)/s, 2);
@@ -68,6 +72,7 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
       throw badRequest("The request URL is not correctly encoded.");
     }
     const serviceRoot = `${call.baseUrl}/${version}`;
+    served.route = path === "$metadata" || path === "" ? `/${path}` : undefined;
     if (path === "$metadata") return { status: 200, headers: { "content-type": "application/xml" }, body: metadata };
     const principal = await deps.authenticator.authenticate(headerValue(call.headers.authorization), GRAPH_AUDIENCES);
     if (path === "") {
@@ -84,6 +89,7 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
     } catch (e) {
       unresolvable = e;
     }
+    if (resolved && deps.recorder) served.route = modelRoute(resolved.steps);
     const verdict = await deps.gate?.admit({ method: call.method, tenantId: principal.tenantId, appId: principal.appId, resolved });
     if (verdict?.kind === "drop") return { status: 0, headers: {}, drop: true };
     // Answered here rather than thrown: an injected 500 is no bug of Allot's to report on stderr.
@@ -104,15 +110,25 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
     if (result.body === undefined) return { status: result.status, headers };
     return { status: result.status, headers: { ...headers, "content-type": JSON_CONTENT_TYPE }, body: result.body };
   };
-  return async (call) => {
+  const run = async (call: GraphCall, served: { route?: string }): Promise<GraphReply> => {
     try {
-      return await execute(call);
+      return await execute(call, served);
     } catch (error) {
       const graphError = asGraphError(error);
       // A 500 is a bug in Allot: say so on stderr even when request logging is off.
       if (graphError.status >= 500) process.stderr.write(`allot: ${call.method} ${call.url}: ${(error as Error).stack ?? String(error)}\n`);
       return graphErrorReply(graphError, call.requestId, call.headers, deps.services.clock.now());
     }
+  };
+  const recorder = deps.recorder;
+  if (!recorder) return (call) => run(call, {});
+  return async (call) => {
+    const served: { route?: string } = {};
+    const reply = await run(call, served);
+    if (served.route !== undefined) {
+      recorder.record({ api: "graph", route: served.route, method: call.method, status: reply.status, client: microsoftClientOf(call.headers) ?? (call.outerHeaders && microsoftClientOf(call.outerHeaders)) });
+    }
+    return reply;
   };
 }
 

@@ -213,7 +213,7 @@ export async function runBatch(
       const url = itemUrl(item.url, outer.version, outer.baseUrl);
       reply = url instanceof GraphError
         ? graphErrorReply(url, requestId, headers, deps.clock.now())
-        : await deps.execute({ method: item.method, url, headers, body: item.body, baseUrl: outer.baseUrl, requestId });
+        : await deps.execute({ method: item.method, url, headers, body: item.body, baseUrl: outer.baseUrl, requestId, outerHeaders: outer.headers });
       // A dropped connection cannot happen to one item of a batch: the gateway answers that item 504.
       if (reply.drop) {
         const error = new GraphError(504, "GatewayTimeout", `Request '${item.id}' got no response from the service (injected fault: connection dropped).`);

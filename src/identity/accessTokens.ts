@@ -44,8 +44,8 @@ export interface VerifyAccessTokenOptions {
   /** The store's signing keys; only the current and previous ones are accepted. */
   keys: SigningKeyRecord[];
   audiences: string[];
-  /** The issuer expected for the token's tenant. */
-  issuer: (tenantId: string) => string;
+  /** The issuer (or any of the issuers) expected for the token's tenant. */
+  issuer: (tenantId: string) => string | readonly string[];
   now: Date;
   /** Defaults to 300 s, the skew Microsoft's token validation allows. */
   clockToleranceSeconds?: number;
@@ -163,7 +163,8 @@ export async function verifyAccessToken(token: string, options: VerifyAccessToke
   if (claims.aud === undefined) throw rejected.missingClaim("aud");
   const audience = audienceOf(claims).find((aud) => options.audiences.includes(aud));
   if (audience === undefined) throw rejected.wrongAudience();
-  if (claims.iss !== options.issuer(tenantId)) throw rejected.wrongIssuer();
+  const expected = options.issuer(tenantId);
+  if (typeof expected === "string" ? claims.iss !== expected : !expected.includes(String(claims.iss))) throw rejected.wrongIssuer();
 
   const upn = optionalString(claims.upn);
   return {

@@ -28,7 +28,8 @@ export class Authenticator {
 
   constructor(
     private readonly identity: IdentityStore,
-    private readonly issuerBase: () => string,
+    /** Every base URL Allot issues tokens under (its own URL, and login.microsoftonline.com in proxy mode). */
+    private readonly issuerBases: () => readonly string[],
     private readonly clock: Clock,
     private readonly trusted?: TrustedIssuers,
   ) {}
@@ -57,7 +58,7 @@ export class Authenticator {
   private async verify(token: string, audiences: string[], now: Date): Promise<VerifiedAccessToken> {
     const external = this.trusted && this.trusted.size > 0 ? this.trusted.issuerOf(token) : undefined;
     if (external) return this.trusted!.verify(token, external, audiences, now);
-    const options = { audiences, issuer: (tid: string) => tokenIssuer(this.issuerBase(), tid), now };
+    const options = { audiences, issuer: (tid: string) => this.issuerBases().map((base) => tokenIssuer(base, tid)), now };
     try {
       return await verifyAccessToken(token, { ...options, keys: await this.signingKeys() });
     } catch (e) {

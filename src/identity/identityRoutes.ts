@@ -59,7 +59,8 @@ export interface SignInUser {
 export interface IdentityRouteDeps {
   identity: IdentityStore;
   clock: Clock;
-  readonly issuerBase: string;
+  /** The base of the issuer for a request that arrived at `baseUrl` (see docs/decisions.md, proxy mode). */
+  issuerBaseFor(baseUrl: string): string;
   findUser(tenantId: string, userPrincipalName: string): Promise<SignInUser | undefined>;
 }
 
@@ -76,8 +77,9 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityRoute
     const t = await findTenant(identity, tenant);
     if (!t && !["common", "organizations"].includes(tenant)) return sendEntraError(reply, tenantNotFound(tenant, { correlationId: request.id }));
     const doc = openidConfiguration(baseUrlOf(request), t?.id ?? tenant);
-    // One issuer per installation, whatever host the client used: tokens verify the same over http and https.
-    return { ...doc, issuer: tokenIssuer(deps.issuerBase, t?.id ?? tenant) };
+    // One issuer per installation, whatever host the client used (tokens verify the same over http and https),
+    // except through the proxy's login.microsoftonline.com, which issues as Entra does.
+    return { ...doc, issuer: tokenIssuer(deps.issuerBaseFor(baseUrlOf(request)), t?.id ?? tenant) };
   });
 
   app.get("/:tenant/discovery/v2.0/keys", async () => publishedKeys(await identity.listSigningKeys()));
@@ -96,7 +98,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityRoute
       return sendEntraError(reply, invalidClientSecret(req.clientId, context));
     }
     const key = currentSigningKey(await identity.listSigningKeys())!;
-    const common = { issuer: tokenIssuer(deps.issuerBase, t.id), audience: req.audience, tenantId: t.id, appId: app_.appId, lifetimeSeconds: TOKEN_LIFETIME_SECONDS, now: clock.now() };
+    const common = { issuer: tokenIssuer(deps.issuerBaseFor(baseUrlOf(request)), t.id), audience: req.audience, tenantId: t.id, appId: app_.appId, lifetimeSeconds: TOKEN_LIFETIME_SECONDS, now: clock.now() };
     let issued;
     if (req.grantType === "client_credentials") {
       issued = await issueAccessToken(key, { ...common, objectId: app_.objectId, roles: rolesForAudience(app_.roles, req.audience) });

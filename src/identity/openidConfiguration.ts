@@ -40,8 +40,10 @@ export function openidConfiguration(baseUrl: string, tenantId: string): OpenIdCo
   const base = trimBase(baseUrl);
   const tenantBase = `${base}/${tenantId}`;
   const issuerTenant = MULTI_TENANT_ALIASES.has(tenantId.toLowerCase()) ? "{tenantid}" : tenantId;
-  // Allot serves Graph itself, so Graph's host is Allot's host.
-  const graphHost = new URL(base).host;
+  // Allot serves Graph itself, so Graph's host is Allot's host; through the proxy mode, login.microsoftonline.com
+  // names graph.microsoft.com as Entra does.
+  const host = new URL(base).host;
+  const graphHost = host === "login.microsoftonline.com" ? "graph.microsoft.com" : host;
   return {
     issuer: tokenIssuer(base, issuerTenant),
     authorization_endpoint: `${tenantBase}/oauth2/v2.0/authorize`,

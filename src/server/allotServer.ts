@@ -61,9 +61,13 @@ import { withinTransaction } from "../store/scopedDatabase.js";
 import { SqliteDatabase } from "../store/sqlite/sqliteDatabase.js";
 import { PostgresDatabase } from "../store/postgres/postgresDatabase.js";
 import { systemClock, type Clock } from "../time/clock.js";
+import { parseReplicationLag, ReplicationLag } from "../store/replicationLag.js";
 import { asGraphError, sendGraphError } from "./graphErrorEnvelope.js";
 import { GraphError } from "../odata/errors.js";
 import { addProtocolHeaders } from "./protocolHeaders.js";
+import { LOGIN_HOST_BASE, PROXIED_HOSTS, startHttpsProxy, type RunningHttpsProxy } from "./httpsProxy.js";
+import { coverageRecorderFromEnvironment, microsoftClientOf } from "../coverage/coverageRecorder.js";
+import { inMemoryCertificateAuthority, issueServerCertificate, type ServerCertificate } from "./localCertificateAuthority.js";
 
 export type StoreOption = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string; schema?: string };
 
@@ -94,10 +98,17 @@ export interface AllotOptions {
    * stored for every process on the store; absent, the stored limits (or the real ones) hold.
    */
   throttle?: string | ThrottleLimits | Record<string, unknown>;
+  /** Replication lag after Graph writes: `2s`, `500ms`, `0`/`off` (default off); changeable at /_allot/replication-lag. */
+  replicationLag?: string;
   /** Run the reconciler loop in this process (default true). */
   reconcile?: boolean;
   clock?: ControlledClock;
   logger?: boolean;
+  /**
+   * The HTTPS proxy mode (`--proxy-port`): CONNECT to graph.microsoft.com, mmdls.microsoft.com and
+   * login.microsoftonline.com is served by this installation. Without a certificate, an in-memory CA issues one.
+   */
+  proxy?: { port: number; host?: string; certificate?: ServerCertificate; caCertPem?: string };
 }
 
 export interface RunningAllot {
@@ -108,6 +119,11 @@ export interface RunningAllot {
   identity: IdentityStore;
   reconciler: Reconciler;
   shared: SharedState;
+  requests: EntityRequests;
+  /** Every HTTP route registered (method, Fastify URL pattern): what docs/coverage.md lists besides the model. */
+  routes: { method: string; url: string }[];
+  /** The proxy mode's URL and the CA its certificate chains to (when it is on). */
+  proxy?: { url: string; port: number; caCertPem?: string };
   close(): Promise<void>;
 }
 
@@ -132,6 +148,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   // stays on real time, since clients hold tokens in real time (docs/decisions.md, "Time control").
   const clock = options.clock ?? new ControlledClock();
   const realClock: Clock = systemClock;
+  const replicationLagMs = parseReplicationLag(options.replicationLag ?? "off");
   const db = await openDatabase(options.store);
   try {
     await migrate(db, graphModel, mmdModel);
@@ -174,6 +191,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     audit: new AuditTrail(graphModel, entities),
     membershipListeners: [],
     managedDeviceListeners: [],
+    replication: new ReplicationLag(replicationLagMs),
     observeRead: (tenantId, id) => (timings.countsReads() ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
@@ -209,6 +227,19 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     frameworkErrors: (error, request, reply) => sendGraphError(request, reply, new GraphError(400, "BadRequest", `The request URL is not valid: ${error.message}`), clock.now()),
     ...(options.tls ? { https: { cert: options.tls.certPem, key: options.tls.keyPem } } : {}),
   }) as unknown as FastifyInstance;
+  const routes: { method: string; url: string }[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) if (method !== "HEAD") routes.push({ method, url: route.url });
+  });
+  // Model routes are recorded by the Graph executor; every other route (MMD, identity, control, $batch) here.
+  const recorder = coverageRecorderFromEnvironment();
+  if (recorder) {
+    app.addHook("onResponse", async (request, reply) => {
+      const url = request.routeOptions.url;
+      if (url === undefined || /^\/(beta|v1\.0)(\/\*)?$/.test(url)) return;
+      recorder.record({ api: "http", route: url, method: request.method, status: reply.statusCode, client: microsoftClientOf(request.headers) });
+    });
+  }
   // Each adapter parses its own bodies (Graph JSON, token forms, MMD arrays) to answer errors its own way.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
@@ -228,6 +259,9 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   const fixture = await resolveSeed(options.seed);
   let url = "";
   const issuerBase = () => options.publicUrl ?? url;
+  // Tokens issued through the proxy's login.microsoftonline.com carry Entra's issuer; both verify everywhere.
+  const issuerBases = () => (options.proxy ? [issuerBase(), LOGIN_HOST_BASE] : [issuerBase()]);
+  const issuerBaseFor = (baseUrl: string) => (options.proxy && baseUrl === LOGIN_HOST_BASE ? LOGIN_HOST_BASE : issuerBase());
   const seedInto = async (target: Fixture) => {
     await db.transaction((tx) =>
       loadFixture(target, { services: { ...services, db: withinTransaction(db, tx) }, identity: new IdentityStore(withinTransaction(db, tx)), requests, serviceRoot: `${url}/beta` }),
@@ -246,11 +280,11 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
       passwordHash: (u.doc.passwordProfile as { passwordHash?: PasswordHash } | undefined)?.passwordHash,
     };
   };
-  registerIdentityRoutes(app, { identity, clock: realClock, findUser, get issuerBase() { return issuerBase(); } });
+  registerIdentityRoutes(app, { identity, clock: realClock, findUser, issuerBaseFor });
   const trusted = new TrustedIssuers(options.trustIssuers ?? [], { tenantClaim: options.tenantClaim ?? "tid", refetchCooldownMs: options.trustRefetchCooldownMs });
-  const authenticator = new Authenticator(identity, issuerBase, realClock, trusted);
+  const authenticator = new Authenticator(identity, issuerBases, realClock, trusted);
   const gate = new RequestGate(new Throttle(db, clock, () => shared.throttling), faults, intuneServiceFamily);
-  registerGraphRoutes(app, { services, identity, requests, authenticator, gate });
+  registerGraphRoutes(app, { services, identity, requests, authenticator, gate, ...(recorder ? { recorder } : {}) });
   registerIdentityControlRoutes(app, {
     identity,
     authenticator,
@@ -279,6 +313,25 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   if (options.reconcile !== false) reconciler.start();
   shared.start();
 
+  let proxy: RunningHttpsProxy | undefined;
+  let proxyCa = options.proxy?.caCertPem;
+  if (options.proxy) {
+    let certificate = options.proxy.certificate;
+    if (!certificate) {
+      const ca = inMemoryCertificateAuthority();
+      certificate = issueServerCertificate(ca, [...PROXIED_HOSTS]);
+      proxyCa = ca.caCertPem;
+    }
+    try {
+      proxy = await startHttpsProxy({ port: options.proxy.port, host: options.proxy.host ?? options.host, certificate, handle: (req, res) => app.routing(req, res) });
+    } catch (e) {
+      await app.close();
+      await reconciler.stop();
+      await db.close();
+      throw e;
+    }
+  }
+
   return {
     url,
     app,
@@ -287,8 +340,12 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     identity,
     reconciler,
     shared,
+    requests,
+    routes,
+    ...(proxy ? { proxy: { url: proxy.url, port: proxy.port, ...(proxyCa ? { caCertPem: proxyCa } : {}) } } : {}),
     async close() {
       shared.stop();
+      await proxy?.close();
       await app.close();
       await reconciler.stop();
       await db.close();

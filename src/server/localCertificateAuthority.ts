@@ -35,8 +35,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 const CA_CERT_FILE = "ca.pem";
 const CA_KEY_FILE = "ca-key.pem";
-const SERVER_CERT_FILE = "server.pem";
-const SERVER_KEY_FILE = "server-key.pem";
 
 export async function ensureLocalCertificateAuthority(dir: string, now: Date = new Date()): Promise<LocalCertificateAuthority> {
   const caCertPath = join(dir, CA_CERT_FILE);
@@ -91,15 +89,19 @@ export function issueServerCertificate(
   return { certPem: forge.pki.certificateToPem(cert), keyPem };
 }
 
-/** The server certificate in `dir`, re-issued when the names changed, the CA changed, or it expires within 30 days. */
+/**
+ * The server certificate in `dir` (`{name}.pem` and `{name}-key.pem`: `server` for --https, `proxy` for the proxy
+ * mode), re-issued when the names changed, the CA changed, or it expires within 30 days.
+ */
 export async function ensureServerCertificate(
   dir: string,
   hostnames: string[],
   now: Date = new Date(),
+  name = "server",
 ): Promise<StoredServerCertificate> {
   const ca = await ensureLocalCertificateAuthority(dir, now);
-  const certPath = join(dir, SERVER_CERT_FILE);
-  const keyPath = join(dir, SERVER_KEY_FILE);
+  const certPath = join(dir, `${name}.pem`);
+  const keyPath = join(dir, `${name}-key.pem`);
   const existing = await readPair(certPath, keyPath);
   if (existing && isCurrentServerCertificate(existing, ca.caCertPem, normalizeHostnames(hostnames), now)) {
     return { certPath, keyPath, ...existing };
@@ -109,6 +111,12 @@ export async function ensureServerCertificate(
   await writeFileAtomically(keyPath, issued.keyPem, 0o600);
   await writeFileAtomically(certPath, issued.certPem, 0o644);
   return { certPath, keyPath, ...issued };
+}
+
+/** A CA that lives only in memory (`--in-memory`): nothing is written, so it is new on every start. */
+export function inMemoryCertificateAuthority(now: Date = new Date()): Pick<LocalCertificateAuthority, "caCertPem" | "caKeyPem"> {
+  const { certPem, keyPem } = createCertificateAuthority(now);
+  return { caCertPem: certPem, caKeyPem: keyPem };
 }
 
 function createCertificateAuthority(now: Date): ServerCertificate {

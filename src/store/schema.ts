@@ -96,6 +96,12 @@ function fixedMigrations(ddl: Ddl): string[] {
       "CREATE INDEX IF NOT EXISTS throttle_windows_start ON throttle_windows (window_start)",
       seqKeyed("fault_rules", `id TEXT NOT NULL, tenant_id TEXT, remaining INTEGER, doc ${ddl.json} NOT NULL`, "id"),
     ].join(";\n"),
+    // 4: replication lag's snapshots: an entity's state before a recent write (NULL: it did not exist), shown
+    // to reads until visible_at (src/store/replicationLag.ts).
+    [
+      `CREATE TABLE IF NOT EXISTS replica_snapshots (tenant_id TEXT NOT NULL, entity_table TEXT NOT NULL, id TEXT NOT NULL,
+         previous TEXT, visible_at TEXT NOT NULL, PRIMARY KEY (tenant_id, entity_table, id))`,
+    ].join(";\n"),
   ];
 }
 
@@ -147,7 +153,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows"];
+export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows", "replica_snapshots"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
 export async function wipeTenantState(x: SqlExecutor, models: CompiledModel[], tenantId: string) {

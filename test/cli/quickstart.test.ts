@@ -121,6 +121,21 @@ describe("allot CLI", () => {
     }
   });
 
+  it("--proxy-port prints the proxy and the CA, keeps the proxy certificate in the data dir, and curl reaches graph.microsoft.com", async () => {
+    const data = join(dir, "proxy");
+    const s = await serve(["--data", data, "--proxy-port", "0"]);
+    try {
+      const proxyUrl = /proxy:\s+(http:\/\/\S+)/.exec(s.output())![1];
+      const caPath = /CA:\s+(\S+)/.exec(s.output())![1];
+      assert.equal(caPath, join(data, "tls", "ca.pem"));
+      assert.ok(existsSync(join(data, "tls", "proxy.pem")));
+      const { stdout } = await promisify(execFile)("curl", ["-s", "--proxy", proxyUrl, "--cacert", caPath, "https://graph.microsoft.com/beta/$metadata"], { env: { PATH: process.env.PATH } });
+      assert.match(stdout, /<edmx:Edmx/);
+    } finally {
+      assert.equal(await stop(s), 0);
+    }
+  });
+
   it("--seed none starts an empty installation; a bad option fails with a message", async () => {
     const s = await serve(["--in-memory", "--data", join(dir, "none"), "--seed", "none"]);
     try {
