@@ -146,7 +146,7 @@ for (const backend of await backendsToTest()) {
 
 describe("Intune throttling: defaults", () => {
   it("is on by default with Intune's documented limits (devices 400/200 writes, 4000/2000 any; others 200/100, 2000/1000; 20 s)", async () => {
-    const s = await startTestServer("sqlite");
+    const s = await startTestServer("sqlite", { throttle: undefined });
     try {
       const res = await s.call("GET", "/_allot/throttling", undefined, ADMIN);
       assert.equal(res.status, 200);

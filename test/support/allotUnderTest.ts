@@ -72,7 +72,10 @@ export async function tokenFor(url: string, tenant: string, clientId: string, se
 
 export async function startTestServer(backend: Backend, options: Partial<AllotOptions> = {}): Promise<TestServer> {
   const store = options.store ?? freshStore(backend);
-  const allot = await startAllot({ port: 0, host: "127.0.0.1", seed: "demo", ...options, store });
+  // Throttling is off unless a test names it: black-box suites make hundreds of writes inside one 20-second window.
+  // `{ throttle: undefined }` starts the server as the CLI does without the flag (Intune's real limits).
+  const throttle = "throttle" in options ? options.throttle : "off";
+  const allot = await startAllot({ port: 0, host: "127.0.0.1", seed: "demo", ...options, throttle, store });
   let token: string | undefined;
   const server: TestServer = {
     allot,
