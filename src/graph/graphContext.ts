@@ -79,19 +79,19 @@ export interface EntityBehaviour {
 }
 
 export class EntityBehaviours {
-  private readonly byType = new Map<string, EntityBehaviour>();
+  private readonly byType = new Map<string, EntityBehaviour[]>();
 
+  /** Several areas may add rules to one type (the Graph surface, the configuration engine): they run in order. */
   register(typeName: string, behaviour: EntityBehaviour) {
-    this.byType.set(typeName, behaviour);
+    const list = this.byType.get(typeName) ?? [];
+    list.push(behaviour);
+    this.byType.set(typeName, list);
   }
 
   /** Behaviours of the type and its ancestors, most derived first. */
   for(type: EntityType): EntityBehaviour[] {
     const out: EntityBehaviour[] = [];
-    for (let t: EntityType | undefined = type; t; t = t.base) {
-      const b = this.byType.get(t.name);
-      if (b) out.push(b);
-    }
+    for (let t: EntityType | undefined = type; t; t = t.base) out.push(...(this.byType.get(t.name) ?? []));
     return out;
   }
 }

@@ -11,6 +11,10 @@ import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
 import { registerFleetRoutes } from "../control/fleetRoutes.js";
+import { registerExplainRoutes } from "../control/explainRoutes.js";
+import { onConfigurationMembershipChanges, onManagedDeviceChanges, registerConfigurationBehaviours } from "../graph/configurations/configurationBehaviours.js";
+import { configurationReportProviders } from "../graph/configurations/configurationReports.js";
+import { CONFIGURATION_CHECK_IN_WORK, ConfigurationStates } from "../graph/configurations/configurationStates.js";
 import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
@@ -146,6 +150,12 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   registerAutopilotBehaviours(behaviours, autopilot);
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
+  const configurationStates = new ConfigurationStates(graphModel, entities, reconciler, () => timing, clock);
+  reconciler.register(CONFIGURATION_CHECK_IN_WORK, configurationStates.work());
+  registerConfigurationBehaviours(behaviours, configurationStates);
+  for (const [name, provider] of Object.entries(configurationReportProviders(configurationStates))) providers.set(name, provider);
+  services.membershipListeners.push((ctx, tx, changes) => onConfigurationMembershipChanges(configurationStates, ctx, tx, changes));
+  services.managedDeviceListeners.push((svc, tx, tenantId, ids) => onManagedDeviceChanges(configurationStates, svc, tx, tenantId, ids));
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
   const requests = new EntityRequests(
     new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing), ...autopilotActions(autopilot) })),
@@ -213,6 +223,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   });
   registerEnrollmentRoutes(app, { services, authenticator });
   registerFleetRoutes(app, { services, identity, authenticator });
+  registerExplainRoutes(app, { services, authenticator, configurations: configurationStates, autopilot });
   registerMmdRoutes(app, { services, identity, authenticator, reconciler, timing: () => timing });
   registerControlRoutes(app, { db, identity, services, authenticator, storedModels: [graphModel, mmdModel], adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 
