@@ -55,10 +55,11 @@ export interface GraphContext extends GraphServices {
 
 export type MembershipListener = (ctx: GraphContext, tx: SqlExecutor, changes: MembershipChange[]) => Promise<void>;
 
-export type ManagedDeviceListener = (services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[]) => Promise<void>;
+/** `"all"`: every managed device of the tenant may have changed (a bulk operation such as the fleet generator). */
+export type ManagedDeviceListener = (services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[] | "all") => Promise<void>;
 
 /** Tells the listeners that these managed devices' engine-relevant facts changed, inside the change's transaction. */
-export async function notifyManagedDeviceChanges(services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[]) {
+export async function notifyManagedDeviceChanges(services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[] | "all") {
   if (managedDeviceIds.length === 0) return;
   for (const listen of services.managedDeviceListeners) await listen(services, tx, tenantId, managedDeviceIds);
 }
@@ -125,4 +126,6 @@ export interface NavigationProvider {
   get(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, id: string): Promise<ProvidedEntity | undefined>;
   addReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;
   removeReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;
+  /** `nav@odata.bind` in a PATCH: the navigation holds exactly these targets afterwards. */
+  setReferences?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetIds: string[]): Promise<void>;
 }

@@ -12,13 +12,19 @@ import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
 import { registerFleetRoutes } from "../control/fleetRoutes.js";
 import { registerExplainRoutes } from "../control/explainRoutes.js";
-import { onConfigurationMembershipChanges, onManagedDeviceChanges, registerConfigurationBehaviours } from "../graph/configurations/configurationBehaviours.js";
+import { configurationReevaluation, onConfigurationMembershipChanges, onManagedDeviceChanges, registerManagedDeviceReevaluation } from "../graph/configurations/configurationReevaluation.js";
 import { configurationReportProviders } from "../graph/configurations/configurationReports.js";
 import { CONFIGURATION_CHECK_IN_WORK, ConfigurationStates } from "../graph/configurations/configurationStates.js";
 import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
 import { autopilotActions } from "../graph/autopilot/autopilotActions.js";
+import { ConfigurationAssignments } from "../graph/configurations/configurationAssignments.js";
+import { configurationActions } from "../graph/configurations/configurationActions.js";
+import { registerConfigurationBehaviours } from "../graph/configurations/configurationBehaviours.js";
+import { configurationLinkProviders } from "../graph/configurations/configurationLinks.js";
+import { ConfigurationListeners } from "../graph/configurations/configurationListeners.js";
+import { ConfigurationTables } from "../graph/configurations/configurationTargets.js";
 import { registerMmdRoutes } from "../mmd/mmdRoutes.js";
 import { mmdModel } from "../mmd/mmdModel.js";
 import { MMD_REASSIGN_WORK, reassignWork } from "../mmd/reassignProfile.js";
@@ -152,13 +158,26 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
   const configurationStates = new ConfigurationStates(graphModel, entities, reconciler, () => timing, clock);
   reconciler.register(CONFIGURATION_CHECK_IN_WORK, configurationStates.work());
-  registerConfigurationBehaviours(behaviours, configurationStates);
+  registerManagedDeviceReevaluation(behaviours, configurationStates);
   for (const [name, provider] of Object.entries(configurationReportProviders(configurationStates))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => onConfigurationMembershipChanges(configurationStates, ctx, tx, changes));
   services.managedDeviceListeners.push((svc, tx, tenantId, ids) => onManagedDeviceChanges(configurationStates, svc, tx, tenantId, ids));
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
+  // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
+  const configurationListeners = new ConfigurationListeners();
+  configurationListeners.add(configurationReevaluation(configurationStates));
+  const configurations = new ConfigurationAssignments(new ConfigurationTables(graphModel), entities, configurationListeners);
+  registerConfigurationBehaviours(behaviours, configurations);
+  for (const [name, provider] of configurationLinkProviders(graphModel)) providers.set(name, provider);
   const requests = new EntityRequests(
-    new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing), ...autopilotActions(autopilot) })),
+    new Map(
+      Object.entries({
+        ...memberGroupActions(memberships),
+        deviceAction: deviceActionHandler(reconciler, () => timing),
+        ...autopilotActions(autopilot),
+        ...configurationActions(configurations, identity),
+      }),
+    ),
   );
 
   const app = Fastify({
