@@ -188,6 +188,27 @@ for (const backend of await backendsToTest()) {
       assert.equal(missing.body.error.code, "ResourceNotFound");
     });
 
+    it("assign replaces the whole set and the reports follow; a legacy group assignment includes or excludes its group", async () => {
+      const id = await create(custom("Assigned by action"));
+      const post = (body: unknown) => s.call("POST", `/deviceManagement/deviceConfigurations/${id}/assign`, body);
+      let r = await post({ assignments: [{ target: allDevices() }] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await reachedNames(id), ["DESK-002", "KIOSK-001"]);
+      r = await post({ assignments: [{ target: groupTarget(groupId) }] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await reachedNames(id), ["KIOSK-001"], "the All devices assignment is gone");
+      r = await post({ assignments: [], deviceConfigurationGroupAssignments: [{ targetGroupId: groupId, excludeGroup: false }] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await reachedNames(id), ["KIOSK-001"], "the legacy group assignment includes the group");
+      r = await post({ assignments: [{ target: allDevices() }], deviceConfigurationGroupAssignments: [{ targetGroupId: groupId, excludeGroup: true }] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await reachedNames(id), ["DESK-002"], "the legacy exclusion removes the group's device");
+      r = await post({ assignments: [] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await statuses(id), [], "an empty list unassigns everything");
+      await assertConsistent(id);
+    });
+
     it("explain covers Autopilot profiles: the oldest created profile reaching the device is chosen, the others say why not", async () => {
       const AAD = "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile";
       const older = (await s.call("POST", "/deviceManagement/windowsAutopilotDeploymentProfiles", { "@odata.type": AAD, displayName: "Older" })).body;
