@@ -169,12 +169,11 @@ export class ConfigurationStates {
       for (const row of desired.values()) {
         const status: ConfigurationDeviceStatus = timing.kind === "immediate" ? row.finalStatus : "pending";
         added.push({ ...row, status });
-        deltas.add(row.configurationId, status, 1);
         if (status === "pending") pending++;
       }
       summary.rowsChanged += removed.length + added.length;
       await this.deletePairs(tx, tenantId, removed, deltas);
-      await this.insertRows(tx, tenantId, added, waveId, nowText);
+      await this.insertRows(tx, tenantId, added, waveId, nowText, deltas);
     };
 
     if (scope.devices === "all") {
@@ -242,7 +241,11 @@ export class ConfigurationStates {
     }
   }
 
-  private async insertRows(x: SqlExecutor, tenantId: string, rows: StateRow[], waveId: string, at: string) {
+  /**
+   * Inserts new rows and counts the ones actually inserted: a concurrent re-evaluation of the same pair (another
+   * transaction, PostgreSQL) may have inserted it first, and its counts already hold that row.
+   */
+  private async insertRows(x: SqlExecutor, tenantId: string, rows: StateRow[], waveId: string, at: string, deltas: CountDeltas) {
     const width = 7;
     const perStatement = Math.floor((x.dialect.name === "sqlite" ? 32_766 : 65_535) / width);
     for (let start = 0; start < rows.length; start += perStatement) {
@@ -252,7 +255,12 @@ export class ConfigurationStates {
         values.push(tenantId, r.configurationId, r.managedDeviceId, r.status, r.finalStatus, r.status === "pending" ? waveId : null, at);
         return `(${Array.from({ length: width }, (_, k) => x.dialect.param(i * width + k + 1)).join(", ")})`;
       });
-      await x.run(`INSERT INTO configuration_device_states (tenant_id, configuration_id, managed_device_id, status, final_status, wave_id, reported_at) VALUES ${tuples.join(", ")}`, values);
+      const inserted = await x.all(
+        `INSERT INTO configuration_device_states (tenant_id, configuration_id, managed_device_id, status, final_status, wave_id, reported_at) VALUES ${tuples.join(", ")}
+         ON CONFLICT (tenant_id, configuration_id, managed_device_id) DO NOTHING RETURNING configuration_id, status`,
+        values,
+      );
+      for (const r of inserted) deltas.add(r.configuration_id as string, r.status as ConfigurationDeviceStatus, 1);
     }
   }
 
