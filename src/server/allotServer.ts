@@ -22,6 +22,10 @@ import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
 import { registerFleetRoutes } from "../control/fleetRoutes.js";
+import { registerExplainRoutes } from "../control/explainRoutes.js";
+import { configurationReevaluation, onConfigurationMembershipChanges, onManagedDeviceChanges, registerManagedDeviceReevaluation } from "../graph/configurations/configurationReevaluation.js";
+import { configurationReportProviders } from "../graph/configurations/configurationReports.js";
+import { CONFIGURATION_CHECK_IN_WORK, ConfigurationStates } from "../graph/configurations/configurationStates.js";
 import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
@@ -124,6 +128,8 @@ export interface RunningAllot {
   routes: { method: string; url: string }[];
   /** The proxy mode's URL and the CA its certificate chains to (when it is on). */
   proxy?: { url: string; port: number; caCertPem?: string };
+  /** The configuration engine's maintained state (benchmarks drive full passes through it). */
+  configurations: ConfigurationStates;
   close(): Promise<void>;
 }
 
@@ -167,7 +173,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     ["groupMembers", groupMembersProvider(memberships)],
     ["memberOf", memberOfProvider(memberships)],
   ]);
-  const timings = new LifecycleTimings(parseLifecycleTiming("1s"), [DEVICE_ACTION_WORK, AUTOPILOT_SYNC_WORK, MMD_REASSIGN_WORK]);
+  const timings = new LifecycleTimings(parseLifecycleTiming("1s"), [DEVICE_ACTION_WORK, AUTOPILOT_SYNC_WORK, MMD_REASSIGN_WORK, CONFIGURATION_CHECK_IN_WORK]);
   const faults = new FaultStore(db, graphModel);
   const shared = new SharedState(new SharedSettings(db), clock, timings, faults, REAL_LIMITS);
   await shared.refresh();
@@ -201,9 +207,16 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   registerAutopilotBehaviours(behaviours, autopilot);
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
+  const configurationStates = new ConfigurationStates(graphModel, entities, reconciler, timingOf(CONFIGURATION_CHECK_IN_WORK), clock);
+  reconciler.register(CONFIGURATION_CHECK_IN_WORK, configurationStates.work());
+  registerManagedDeviceReevaluation(behaviours, configurationStates);
+  for (const [name, provider] of Object.entries(configurationReportProviders(configurationStates))) providers.set(name, provider);
+  services.membershipListeners.push((ctx, tx, changes) => onConfigurationMembershipChanges(configurationStates, ctx, tx, changes));
+  services.managedDeviceListeners.push((svc, tx, tenantId, ids) => onManagedDeviceChanges(configurationStates, svc, tx, tenantId, ids));
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, timingOf(DEVICE_ACTION_WORK)));
   // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
   const configurationListeners = new ConfigurationListeners();
+  configurationListeners.add(configurationReevaluation(configurationStates));
   const configurations = new ConfigurationAssignments(new ConfigurationTables(graphModel), entities, configurationListeners);
   registerConfigurationBehaviours(behaviours, configurations);
   for (const [name, provider] of configurationLinkProviders(graphModel)) providers.set(name, provider);
@@ -297,6 +310,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   });
   registerEnrollmentRoutes(app, { services, authenticator });
   registerFleetRoutes(app, { services, identity, authenticator });
+  registerExplainRoutes(app, { services, authenticator, configurations: configurationStates, autopilot });
   registerMmdRoutes(app, { services, identity, authenticator, reconciler, timing: timingOf(MMD_REASSIGN_WORK) });
   const authority = { identity, clock, adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, authenticator, get issuerBase() { return issuerBase(); } };
   registerTimeControlRoutes(app, { authority, shared, reconciler });
@@ -343,6 +357,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     requests,
     routes,
     ...(proxy ? { proxy: { url: proxy.url, port: proxy.port, ...(proxyCa ? { caCertPem: proxyCa } : {}) } } : {}),
+    configurations: configurationStates,
     async close() {
       shared.stop();
       await proxy?.close();

@@ -4,7 +4,7 @@
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Database, SqlExecutor } from "./database.js";
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 interface Ddl {
   json: string;
@@ -102,6 +102,20 @@ function fixedMigrations(ddl: Ddl): string[] {
       `CREATE TABLE IF NOT EXISTS replica_snapshots (tenant_id TEXT NOT NULL, entity_table TEXT NOT NULL, id TEXT NOT NULL,
          previous TEXT, visible_at TEXT NOT NULL, PRIMARY KEY (tenant_id, entity_table, id))`,
     ].join(";\n"),
+    // 5: the configuration engine's maintained state: one row per (configuration, managed device) it is assigned
+    // to, with its status and the lifecycle step (wave) that settles it, and per configuration the counts of
+    // deviceStatusOverview, kept by deltas in the transaction of every change.
+    [
+      `CREATE TABLE IF NOT EXISTS configuration_device_states (tenant_id TEXT NOT NULL, configuration_id TEXT NOT NULL,
+         managed_device_id TEXT NOT NULL, status TEXT NOT NULL, final_status TEXT NOT NULL, wave_id TEXT, reported_at TEXT NOT NULL,
+         PRIMARY KEY (tenant_id, configuration_id, managed_device_id))`,
+      "CREATE INDEX IF NOT EXISTS configuration_device_states_by_device ON configuration_device_states (tenant_id, managed_device_id)",
+      "CREATE INDEX IF NOT EXISTS configuration_device_states_by_wave ON configuration_device_states (tenant_id, wave_id)",
+      `CREATE TABLE IF NOT EXISTS configuration_status_counts (tenant_id TEXT NOT NULL, configuration_id TEXT NOT NULL,
+         pending_count INTEGER NOT NULL, success_count INTEGER NOT NULL, not_applicable_count INTEGER NOT NULL,
+         error_count INTEGER NOT NULL, conflict_count INTEGER NOT NULL, last_update TEXT NOT NULL,
+         PRIMARY KEY (tenant_id, configuration_id))`,
+    ].join(";\n"),
   ];
 }
 
@@ -153,7 +167,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows", "replica_snapshots"];
+export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows", "replica_snapshots", "configuration_device_states", "configuration_status_counts"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
 export async function wipeTenantState(x: SqlExecutor, models: CompiledModel[], tenantId: string) {
