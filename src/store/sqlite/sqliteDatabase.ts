@@ -8,13 +8,24 @@ import { sqliteDialect } from "../sqlDialect.js";
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
+  /** Holders and waiters: zero means a statement may run at once, with nothing to wait for. */
+  private pending = 0;
+
+  get idle() {
+    return this.pending === 0;
+  }
+
   async acquire(): Promise<() => void> {
     let release!: () => void;
     const next = new Promise<void>((r) => (release = r));
     const previous = this.tail;
     this.tail = previous.then(() => next);
+    this.pending++;
     await previous;
-    return release;
+    return () => {
+      this.pending--;
+      release();
+    };
   }
 }
 
@@ -53,6 +64,8 @@ export class SqliteDatabase implements Database {
   };
 
   async all<T extends Row = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
+    // A single statement while no transaction is open or waiting: run it now rather than queue behind nobody.
+    if (this.lock.idle) return this.statement(sql).all(...bindable(params)) as T[];
     const release = await this.lock.acquire();
     try {
       return (await this.direct.all(sql, params)) as T[];
@@ -62,6 +75,7 @@ export class SqliteDatabase implements Database {
   }
 
   async run(sql: string, params: unknown[] = []) {
+    if (this.lock.idle) return { changes: this.statement(sql).run(...bindable(params)).changes };
     const release = await this.lock.acquire();
     try {
       return await this.direct.run(sql, params);
