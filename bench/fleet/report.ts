@@ -64,7 +64,7 @@ export function renderMarkdown(r: FleetReport): string {
     "- Baseline: the same number of entity rows, JSON documents of the fleet's average size, written by a bare multi-row INSERT into a scratch table `(id primary key, doc)` with the same driver (better-sqlite3 on a WAL file with Allot's pragmas / pg with a JSONB column) in as many transactions as the fleet took calls. Memberships are not in the baseline.",
     "",
     "| backend | devices | users | groups | Autopilot | memberships | calls | seconds | devices/s | entity rows | avg doc bytes | store MiB | baseline s | baseline rows/s | × baseline time | server CPU s | baseline CPU s | × baseline CPU |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const run of r.runs) {
     if (run.skipped) {
