@@ -9,6 +9,7 @@ const live = new Set<ChildProcess>();
 
 export interface ServedAllot {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -30,6 +31,7 @@ export function serveAllot(args: string[], readyTimeoutMs = 120_000): Promise<Se
       child.stderr!.pipe(process.stderr);
       resolve({
         url: m[1],
+        pid: child.pid!,
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill("SIGTERM");

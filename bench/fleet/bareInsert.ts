@@ -4,6 +4,7 @@
 
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
+import { SQLITE_PAGE_CACHE_KIB } from "../../src/store/sqlite/sqliteDatabase.js";
 
 export interface BareInsertSpec {
   rows: number;
@@ -43,6 +44,7 @@ export function bareInsertSqlite(file: string, spec: BareInsertSpec): BareInsert
   const db = new BetterSqlite3(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
+  db.pragma(`cache_size = ${-SQLITE_PAGE_CACHE_KIB}`);
   db.exec("CREATE TABLE scratch (id TEXT PRIMARY KEY, doc TEXT NOT NULL)");
   const { perTransaction, rowsPerStatement } = plan(spec, Math.floor(32_766 / 2));
   const doc = documents(spec.docBytes);

@@ -22,6 +22,11 @@ export interface FleetRun {
   baseline?: BareInsertResult;
   /** Fleet seconds / baseline seconds. */
   ratioToBaseline?: number;
+  /** SQLite: CPU seconds of the `allot serve` process during the fleet, of the baseline's process during its inserts. */
+  serverCpuSeconds?: number;
+  baselineCpuSeconds?: number;
+  /** serverCpuSeconds / baselineCpuSeconds: the ratio that other load on the machine disturbs less. */
+  cpuRatioToBaseline?: number;
   notes: string[];
 }
 
@@ -41,7 +46,7 @@ const s = (v: number | undefined) => (v === undefined ? "–" : v.toFixed(1));
 export function printSummary(r: FleetReport) {
   for (const run of r.runs) {
     if (run.skipped) console.log(`${run.backend}: skipped (${run.skipped})`);
-    else console.log(`${run.backend}: ${n(run.created?.devices)} devices in ${s(run.seconds)} s = ${n(run.devicesPerSecond)} devices/s; baseline ${s(run.baseline?.seconds)} s; ratio ${run.ratioToBaseline?.toFixed(2)}`);
+    else console.log(`${run.backend}: ${n(run.created?.devices)} devices in ${s(run.seconds)} s = ${n(run.devicesPerSecond)} devices/s; baseline ${s(run.baseline?.seconds)} s; ratio ${run.ratioToBaseline?.toFixed(2)}${run.cpuRatioToBaseline ? `; CPU ${s(run.serverCpuSeconds)} s vs ${s(run.baselineCpuSeconds)} s, ratio ${run.cpuRatioToBaseline.toFixed(2)}` : ""}`);
   }
   console.log(`target (${r.target.description}): ${r.target.met === undefined ? "not measured at that size" : r.target.met ? "met" : "not met"}`);
 }
@@ -58,8 +63,8 @@ export function renderMarkdown(r: FleetReport): string {
     "- Allot runs as `allot serve` in a child process; the fleet is created by `allot fleet --json` in another, in batches (users and groups with the first).",
     "- Baseline: the same number of entity rows, JSON documents of the fleet's average size, written by a bare multi-row INSERT into a scratch table `(id primary key, doc)` with the same driver (better-sqlite3 on a WAL file with Allot's pragmas / pg with a JSONB column) in as many transactions as the fleet took calls. Memberships are not in the baseline.",
     "",
-    "| backend | devices | users | groups | Autopilot | memberships | calls | seconds | devices/s | entity rows | avg doc bytes | store MiB | baseline s | baseline rows/s | × baseline time |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| backend | devices | users | groups | Autopilot | memberships | calls | seconds | devices/s | entity rows | avg doc bytes | store MiB | baseline s | baseline rows/s | × baseline time | server CPU s | baseline CPU s | × baseline CPU |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const run of r.runs) {
     if (run.skipped) {
@@ -68,7 +73,7 @@ export function renderMarkdown(r: FleetReport): string {
     }
     const c = run.created!;
     lines.push(
-      `| ${run.backend} | ${n(c.devices)} | ${n(c.users)} | ${n(c.groups)} | ${n(c.autopilotDevices)} | ${n(c.memberships)} | ${n(run.calls)} | ${s(run.seconds)} | ${n(run.devicesPerSecond)} | ${n(run.entityRows)} | ${n(run.averageDocBytes)} | ${n(run.storeMiB)} | ${s(run.baseline?.seconds)} | ${n(run.baseline?.rowsPerSecond)} | ${run.ratioToBaseline?.toFixed(2) ?? "–"} |`,
+      `| ${run.backend} | ${n(c.devices)} | ${n(c.users)} | ${n(c.groups)} | ${n(c.autopilotDevices)} | ${n(c.memberships)} | ${n(run.calls)} | ${s(run.seconds)} | ${n(run.devicesPerSecond)} | ${n(run.entityRows)} | ${n(run.averageDocBytes)} | ${n(run.storeMiB)} | ${s(run.baseline?.seconds)} | ${n(run.baseline?.rowsPerSecond)} | ${run.ratioToBaseline?.toFixed(2) ?? "–"} | ${s(run.serverCpuSeconds)} | ${s(run.baselineCpuSeconds)} | ${run.cpuRatioToBaseline?.toFixed(2) ?? "–"} |`,
     );
   }
   const t = r.target;

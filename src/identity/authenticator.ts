@@ -1,6 +1,6 @@
 // Bearer token → principal, with what makes it cheap on the hot path: a verified token is remembered until it
-// expires (keyed by the token itself, together with the key id it was signed with), and the signing keys and
-// tenants are held in memory. Writes in this process refresh them at once; changes made by another process
+// expires (keyed by the header's tail, confirmed against the whole header, together with the key id it was
+// signed with), and the signing keys and tenants are held in memory. Writes in this process refresh them at once; changes made by another process
 // (a rotation, a deleted tenant) are picked up within a few seconds, and an unknown key id reloads the keys.
 
 import { unauthorized } from "../odata/errors.js";
@@ -15,7 +15,12 @@ import type { TrustedIssuers } from "./trustedIssuers.js";
 const REFRESH_MS = 5_000;
 const MAX_CACHED_TOKENS = 50_000;
 
+/** How many trailing characters of the Authorization header key the token cache. */
+const CACHE_KEY_TAIL = 64;
+
 interface CachedToken {
+  /** The whole header the token came in. */
+  authorization: string;
   principal: Principal;
   kid: string | undefined;
   expiresAt: number;
@@ -70,13 +75,20 @@ export class Authenticator {
 
   async authenticate(authorization: string | undefined, audiences: string[]): Promise<Principal> {
     if (!authorization) throw unauthorized("Access token is empty.");
+    const now = this.clock.now();
+    // Keyed by the header's tail (a JWT ends in its signature) and confirmed by comparing the whole header: a
+    // token is ~2 KB, and hashing or scanning it with a regular expression on every request costs more than the
+    // rest of the lookup.
+    const cacheKey = `${audiences.join(" ")}\u0000${authorization.slice(-CACHE_KEY_TAIL)}`;
+    const remembered = this.tokens.get(cacheKey);
+    const cached = remembered && remembered.authorization === authorization ? remembered : undefined;
+    if (cached && cached.expiresAt > now.getTime()) {
+      const known = this.stillValidFromMemory(cached);
+      if (known === true || (known === undefined && (await this.stillValid(cached)))) return cached.principal;
+    }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!m) throw unauthorized("Access token validation failure. The Authorization header must be 'Bearer {token}'.");
     const token = m[1];
-    const now = this.clock.now();
-    const cacheKey = `${audiences.join(" ")}\u0000${token}`;
-    const cached = this.tokens.get(cacheKey);
-    if (cached && cached.expiresAt > now.getTime() && (await this.stillValid(cached))) return cached.principal;
     let verified: VerifiedAccessToken;
     try {
       verified = await this.verify(token, audiences, now);
@@ -97,8 +109,20 @@ export class Authenticator {
     if (this.tokens.size >= MAX_CACHED_TOKENS) this.tokens.clear();
     const exp = typeof verified.claims.exp === "number" ? verified.claims.exp * 1000 : now.getTime();
     const kid = typeof verified.claims.kid === "string" ? verified.claims.kid : tokenKid(token);
-    this.tokens.set(cacheKey, { principal, kid, expiresAt: exp });
+    this.tokens.set(cacheKey, { authorization, principal, kid, expiresAt: exp });
     return principal;
+  }
+
+  /** `stillValid` answered from what is held in memory, without a promise; undefined when something must be reloaded. */
+  private stillValidFromMemory(cached: CachedToken): boolean | undefined {
+    const now = Date.now();
+    const tenant = this.tenants.get(cached.principal.tenantId);
+    if (!tenant || now - tenant.at >= REFRESH_MS) return undefined;
+    if (!tenant.tenant) return false;
+    if (cached.kid === undefined) return true;
+    if (!this.keys || now - this.keys.at > REFRESH_MS) return undefined;
+    const keys = this.keys.records;
+    return !keys.some((k) => k.kid === cached.kid) || activeSigningKeys(keys).some((k) => k.kid === cached.kid);
   }
 
   /** A remembered token stays good while its tenant exists and (for Allot's own tokens) its key is still active. */

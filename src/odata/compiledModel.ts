@@ -29,11 +29,12 @@ export const isPrimitive = (type: string): type is EdmPrimitive => PRIMITIVES.ha
 
 export type ColumnType = EdmPrimitive | "enum";
 
-/** A real, indexed column holding one filterable or sortable primitive property. */
+/** A real column holding one filterable or sortable primitive property, indexed unless the model says not. */
 export interface StorageColumn {
   property: string;
   column: string;
   type: ColumnType;
+  indexed: boolean;
 }
 
 /** Where the rows of one entity collection live. */
@@ -264,7 +265,7 @@ export class CompiledModel {
         if (prop === "id" || p.collection || !(p.filterable || p.sortable)) continue;
         const type: ColumnType | undefined = isPrimitive(p.type) ? p.type : this.enumTypes.has(p.type) ? "enum" : undefined;
         if (!type) continue;
-        columns.set(prop, { property: prop, column: `p_${snakeCase(prop)}`, type });
+        columns.set(prop, { property: prop, column: `p_${snakeCase(prop)}`, type, indexed: p.indexed !== false });
       }
       t.derived.forEach(visit);
     };

@@ -29,6 +29,12 @@ export interface PropertyDecl {
   filterOperators?: ("eq" | "ne" | "gt" | "ge" | "lt" | "le" | "in" | "contains" | "startswith" | "endswith" | "any" | "all")[];
   /** May appear in $orderby. */
   sortable?: boolean;
+  /**
+   * Whether the column of a filterable or sortable property gets an index (default true). Without one the column
+   * still serves $filter and $orderby in SQL, by reading the tenant's rows in order: for the enums, booleans and
+   * descriptive texts of big tables, where every index costs each bulk-loaded row a B-tree insert.
+   */
+  indexed?: boolean;
   maxLength?: number;
   /** Set on create when the body leaves the property out. */
   default?: unknown;

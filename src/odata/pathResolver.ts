@@ -88,6 +88,23 @@ export function functionArguments(text: string): Record<string, string> {
   return args;
 }
 
+/** A type-cast segment's target type, if the segment names an entity type. */
+function castTarget(model: CompiledModel, name: string, type: EntityType): EntityType | undefined {
+  const short = stripNamespace(name, model.namespace);
+  if (!name.includes(".") || short === undefined) return undefined;
+  const t = model.entityTypes.get(short);
+  if (!t) return undefined;
+  if (!model.isAssignable(t, type)) throw badRequest(`The type '${name}' is not compatible with the type '${type.qualifiedName}'.`);
+  return t;
+}
+
+function addKeyStep(steps: PathStep[], template: string[], id: string, type: EntityType, permissions: OperationPermissions) {
+  if (id === "") throw badRequest("The key value is empty.");
+  steps.push({ kind: "key", id, type });
+  template.push("key");
+  return { shape: "entity" as const, type, permissions };
+}
+
 export function resolvePath(model: CompiledModel, segments: RawSegment[]): ResolvedPath {
   const steps: PathStep[] = [];
   const template: string[] = ["~"];
@@ -98,22 +115,7 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
     | { shape: "end"; target: PathTarget; type?: EntityType; permissions?: OperationPermissions };
   let state: State = { shape: "root" };
   let methods: string[] | undefined;
-
-  const isCastOf = (name: string, type: EntityType) => {
-    const short = stripNamespace(name, model.namespace);
-    if (!name.includes(".") || short === undefined) return undefined;
-    const t = model.entityTypes.get(short);
-    if (!t) return undefined;
-    if (!model.isAssignable(t, type)) throw badRequest(`The type '${name}' is not compatible with the type '${type.qualifiedName}'.`);
-    return t;
-  };
-
-  const keyStep = (id: string, type: EntityType, permissions: OperationPermissions): State => {
-    if (id === "") throw badRequest("The key value is empty.");
-    steps.push({ kind: "key", id, type });
-    template.push("key");
-    return { shape: "entity", type, permissions };
-  };
+  // No closures here: tsx names every function expression with a defineProperty call, on every request.
 
   for (const seg of segments) {
     if (state.shape === "end") throw segmentNotFound(seg.raw);
@@ -125,7 +127,7 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
         steps.push({ kind: "entitySet", set, type, table: set.table });
         template.push("entityset");
         state = { shape: "collection", type, permissions: set.permissions };
-        if (seg.parens !== undefined) state = keyStep(keyValue(seg.parens), type, set.permissions);
+        if (seg.parens !== undefined) state = addKeyStep(steps, template, keyValue(seg.parens), type, set.permissions);
       } else if (singleton && seg.parens === undefined) {
         const type = model.entityType(singleton.type);
         steps.push({ kind: "singleton", name: singleton.name, type });
@@ -147,7 +149,7 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
         state = { shape: "end", target: "ref", type: state.type, permissions: state.permissions };
         continue;
       }
-      const cast = isCastOf(seg.name, state.type);
+      const cast = castTarget(model, seg.name, state.type);
       if (cast) {
         steps.push({ kind: "cast", type: cast });
         template.push("cast");
@@ -163,7 +165,7 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
       }
       // A namespace-qualified name that is no type or operation is an unknown segment, not a key.
       if (seg.parens !== undefined || seg.name.startsWith(`${model.namespace}.`)) throw segmentNotFound(seg.raw);
-      state = keyStep(seg.name, state.type, state.permissions);
+      state = addKeyStep(steps, template, seg.name, state.type, state.permissions);
       continue;
     }
     // state.shape === "entity"
@@ -186,11 +188,11 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
       state = nav.collection ? { shape: "collection", type, permissions } : { shape: "entity", type, permissions };
       if (seg.parens !== undefined) {
         if (!nav.collection) throw segmentNotFound(seg.raw);
-        state = keyStep(keyValue(seg.parens), type, permissions);
+        state = addKeyStep(steps, template, keyValue(seg.parens), type, permissions);
       }
       continue;
     }
-    const cast = isCastOf(seg.name, entity.type);
+    const cast = castTarget(model, seg.name, entity.type);
     if (cast) {
       steps.push({ kind: "cast", type: cast });
       template.push("cast");

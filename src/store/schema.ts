@@ -137,8 +137,11 @@ function entityTableStatements(ddl: Ddl, t: StorageTable): string[] {
   return [
     create,
     `CREATE INDEX IF NOT EXISTS ${t.name}__seq ON ${t.name} (${scope}, seq)`,
-    ...t.columns.map(
-      (c) => `CREATE INDEX IF NOT EXISTS ${t.name}__${c.column} ON ${t.name} (${scope}, ${ddl.indexExpression(c)})`,
+    ...t.columns.map((c) =>
+      c.indexed
+        ? `CREATE INDEX IF NOT EXISTS ${t.name}__${c.column} ON ${t.name} (${scope}, ${ddl.indexExpression(c)})`
+        : // A store made before the model dropped this index keeps its column and loses the index.
+          `DROP INDEX IF EXISTS ${t.name}__${c.column}`,
     ),
   ];
 }

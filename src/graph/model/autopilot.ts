@@ -145,7 +145,7 @@ export const autopilot: ModelPart = {
       flavor: "intune",
       audit: { category: "Enrollment", component: "Enrollment" },
       properties: {
-        deploymentProfileAssignmentStatus: ro("windowsAutopilotProfileAssignmentStatus", { filterable: true }),
+        deploymentProfileAssignmentStatus: ro("windowsAutopilotProfileAssignmentStatus", { filterable: true, indexed: false }),
         deploymentProfileAssignmentDetailedStatus: ro("windowsAutopilotProfileAssignmentDetailedStatus"),
         deploymentProfileAssignedDateTime: ro("Edm.DateTimeOffset"),
         groupTag: { ...text, filterable: true },
@@ -153,9 +153,9 @@ export const autopilot: ModelPart = {
         // Observed: contains(serialNumber, …) works, while eq on serialNumber is refused (spec §2.4 [O]).
         serialNumber: { ...text, filterable: true, filterOperators: ["contains", "startswith", "endswith"] },
         productKey: text,
-        manufacturer: { ...text, filterable: true },
-        model: { ...text, filterable: true },
-        enrollmentState: ro("enrollmentState", { filterable: true }),
+        manufacturer: { ...text, filterable: true, indexed: false },
+        model: { ...text, filterable: true, indexed: false },
+        enrollmentState: ro("enrollmentState", { filterable: true, indexed: false }),
         lastContactedDateTime: ro("Edm.DateTimeOffset"),
         addressableUserName: text,
         userPrincipalName: { ...text, filterable: true },
