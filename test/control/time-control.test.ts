@@ -99,7 +99,9 @@ for (const backend of await backendsToTest()) {
       assert.equal((await mmdCall("PATCH", "/profiles/reassignProfile?persona=SensitiveData&wipe=true", [device.body.azureADDeviceId])).status, 200);
       assert.equal(((await (await mmdCall("GET", `/devices/${name}`)).json()) as any).profileAssignmentStatus, "InProgress");
       const advanced = await time(s, { advance: "PT5M" });
-      assert.ok(advanced.stepsApplied >= 3, `${advanced.stepsApplied} steps: the reassignment and the wipe's two`);
+      // The server's own reconciler loop may claim some of the steps the advance makes due, so the count is only a
+      // lower bound; the states read right after the answer show that all three happened before it.
+      assert.ok(advanced.stepsApplied >= 1, `${advanced.stepsApplied} steps applied by the advance`);
       const moved = (await (await mmdCall("GET", `/devices/${name}`)).json()) as any;
       assert.deepEqual([moved.persona, moved.profileAssignmentStatus], ["SensitiveData", "Successful"]);
       const wiped = (await s.call("GET", `${MD}/${device.body.managedDeviceId}?$select=deviceActionResults`)).body;

@@ -771,7 +771,9 @@ function assertWellBehaved(input: string): void {
       assert.deepEqual(validateFilterRule(input, platform), { isValidRule: false, error: { message: error.message, position: error.position } });
     }
   }
-  assert.ok(performance.now() - started < 200, `took ${performance.now() - started} ms: ${JSON.stringify(input.slice(0, 80))}`);
+  // A hang guard, not a speed target (bench/assignmentFilter measures speed): a backtracking blow-up takes seconds to
+  // forever, while a loaded CI machine can stretch a normal parse past a few hundred milliseconds.
+  assert.ok(performance.now() - started < 2000, `took ${performance.now() - started} ms: ${JSON.stringify(input.slice(0, 80))}`);
 }
 
 /** The reference: the semantics written out directly over the tree, sharing nothing with compile.ts. */
