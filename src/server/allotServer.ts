@@ -6,6 +6,8 @@ import { graphModel } from "../graph/model/index.js";
 import { EntityRequests } from "../graph/entityRequests.js";
 import { AuditTrail } from "../graph/auditTrail.js";
 import { DEVICE_ACTION_WORK, deviceActionHandler, deviceActionWork } from "../graph/devices/deviceActionRequests.js";
+import { CHANGE_ASSIGNMENTS_WORK, changeAssignmentsHandler, changeAssignmentsWork, type ChangeAssignmentsOptions } from "../graph/devices/changeAssignmentsRequests.js";
+import { detectedAppBehaviour, deviceNavigationProviders } from "../graph/devices/deviceNavigation.js";
 import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
 import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
@@ -141,6 +143,10 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
+  for (const [name, provider] of Object.entries(deviceNavigationProviders(graphModel))) providers.set(name, provider);
+  behaviours.register("detectedApp", detectedAppBehaviour);
+  const changeAssignments: ChangeAssignmentsOptions = { reconciler, timing: () => timing };
+  reconciler.register(CHANGE_ASSIGNMENTS_WORK, changeAssignmentsWork(services, changeAssignments));
   const autopilot = new AutopilotAssignments(graphModel, entities, memberships, reconciler, () => timing);
   reconciler.register(AUTOPILOT_SYNC_WORK, autopilot.work());
   registerAutopilotBehaviours(behaviours, autopilot);
@@ -148,7 +154,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
   const requests = new EntityRequests(
-    new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing), ...autopilotActions(autopilot) })),
+    new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing), changeAssignments: changeAssignmentsHandler(changeAssignments), ...autopilotActions(autopilot) })),
   );
 
   const app = Fastify({

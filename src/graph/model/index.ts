@@ -6,11 +6,12 @@ import type { ModelDecl } from "../../odata/model.js";
 import { auditing } from "./auditing.js";
 import { autopilot } from "./autopilot.js";
 import { assignmentTargets } from "./assignmentTargets.js";
+import { deviceScripts } from "./deviceScripts.js";
 import { directory } from "./directory.js";
 import { managedDevices } from "./managedDevices.js";
 import type { ModelPart } from "./modelPart.js";
 
-const parts: ModelPart[] = [directory, auditing, managedDevices, assignmentTargets, autopilot];
+const parts: ModelPart[] = [directory, auditing, managedDevices, assignmentTargets, autopilot, deviceScripts];
 
 export const graphModelDecl: ModelDecl = {
   namespace: "microsoft.graph",
