@@ -25,6 +25,19 @@ export const assignmentTargets: ModelPart = {
       baseType: "deviceAndAppManagementAssignmentTarget",
       properties: { targetType: { type: "allDevicesAssignmentTargetType" }, entraObjectId: { type: "Edm.String" } },
     },
+    // Android firmware-over-the-air deployments target one Entra group (beta SDK discriminator list, spec §2.8).
+    { name: "androidFotaDeploymentAssignmentTarget", baseType: "deviceAndAppManagementAssignmentTarget", properties: { groupId: { type: "Edm.String", required: true } } },
+    {
+      // The doc marks organizationalUnitId read-only; Allot accepts it on write, or the target could name nothing
+      // (docs/decisions.md). The conflict setting stays server-set.
+      name: "organizationalUnitAssignmentTarget",
+      baseType: "deviceAndAppManagementAssignmentTarget",
+      properties: {
+        organizationalUnitId: { type: "Edm.String", required: true },
+        assignmentConflictSetting: { type: "assignmentConflictSetting", readOnly: true },
+      },
+    },
+    { name: "assignmentConflictSetting", properties: { assignmentOverride: { type: "Edm.Boolean" }, versionNumber: { type: "Edm.Int32" } } },
   ],
   entityTypes: [],
   entitySets: [],

@@ -6,12 +6,14 @@ import type { ModelDecl } from "../../odata/model.js";
 import { auditing } from "./auditing.js";
 import { autopilot } from "./autopilot.js";
 import { assignmentTargets } from "./assignmentTargets.js";
+import { assignmentFilters } from "./assignmentFilters.js";
+import { deviceConfigurations } from "./deviceConfigurations.js";
 import { deviceScripts } from "./deviceScripts.js";
 import { directory } from "./directory.js";
 import { managedDevices } from "./managedDevices.js";
 import type { ModelPart } from "./modelPart.js";
 
-const parts: ModelPart[] = [directory, auditing, managedDevices, assignmentTargets, autopilot, deviceScripts];
+const parts: ModelPart[] = [directory, auditing, managedDevices, assignmentTargets, autopilot, deviceConfigurations, assignmentFilters, deviceScripts];
 
 export const graphModelDecl: ModelDecl = {
   namespace: "microsoft.graph",
