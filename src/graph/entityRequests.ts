@@ -154,6 +154,10 @@ export class EntityRequests {
           const from = pos!;
           if (from.kind === "collection") throw new Error("navigation from a collection");
           const parent = from.kind === "entity" ? from.entity : undefined;
+          // A navigation of derived types reached without a cast: only an entity of such a type has it.
+          if (step.declaredOn && !(from.kind === "entity" && step.declaredOn.some((t) => ctx.model.isAssignable(ctx.model.entityType(from.entity.type), t)))) {
+            throw notFound(`The ${from.type.name} '${parent?.id ?? ""}' has no navigation property '${step.nav.name}'.`, "ResourceNotFound");
+          }
           if (step.nav.storage.kind === "contained") {
             if (!step.nav.collection) throw new GraphError(501, "NotImplemented", "Single-valued contained navigation is not implemented.");
             pos = { kind: "collection", type: step.type, table: step.nav.table, parent };
@@ -354,12 +358,18 @@ export class EntityRequests {
   private async update(ctx: GraphContext, tx: SqlExecutor, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>): Promise<GraphResponse> {
     const before = pos.entity;
     const existingType = ctx.model.entityType(before.type);
-    const { values } = ctx.validator.entity(this.declaredType(req, pos), req.body, "update", existingType);
+    const { values, bindings } = ctx.validator.entity(this.declaredType(req, pos), req.body, "update", existingType);
     const doc: Record<string, unknown> = { ...before.doc, ...values };
     if (existingType.properties.has("lastModifiedDateTime")) doc.lastModifiedDateTime = ctx.clock.now().toISOString();
     const after: StoredEntity = { ...before, doc };
     for (const b of ctx.behaviours.for(existingType)) await b.validate?.(ctx, tx, after, before);
     await ctx.entities.replace(tx, pos.table!, ctx.tenantId, after);
+    // `nav@odata.bind` in a PATCH sets the navigation to the references given (replacing what it held).
+    for (const [navName, refs] of Object.entries(bindings)) {
+      const provider = ctx.providers.get((existingType.navigation.get(navName)!.storage as { provider: string }).provider)!;
+      if (provider.setReferences) await provider.setReferences(ctx, tx, after, refs.map(referencedId));
+      else for (const ref of refs) await provider.addReference!(ctx, tx, after, referencedId(ref));
+    }
     for (const b of ctx.behaviours.for(existingType)) await b.afterWrite?.(ctx, tx, after, before);
     await ctx.audit.record(ctx, tx, { operation: "Patch", activity: `Patch ${existingType.name}`, type: existingType, entity: after, before });
     if (flavorOf(existingType) === "directory") return { status: 204 };
@@ -412,10 +422,10 @@ export class EntityRequests {
   }
 }
 
-/** `https://graph.microsoft.com/v1.0/directoryObjects/{id}`, `…/users('{id}')`, `…/deviceManagement/managedDevices/{id}`
- * or a bare id → the id. */
+/** `https://graph.microsoft.com/v1.0/directoryObjects/{id}`, `…/users('{id}')`, `…/deviceConfigurations/{id}`,
+ * `…/deviceManagement/managedDevices/{id}` or a bare id → the id. */
 export function referencedId(ref: string): string {
-  const m = /(?:^|\/)(?:directoryObjects|users|groups|devices|managedDevices|comanagedDevices)(?:\/|\(')([^/'()?]+)(?:'\))?\/?$/.exec(ref.trim());
+  const m = /(?:^|\/)(?:directoryObjects|users|groups|devices|deviceConfigurations|managedDevices|comanagedDevices)(?:\/|\(')([^/'()?]+)(?:'\))?\/?$/.exec(ref.trim());
   const id = m ? m[1] : /^[0-9a-f-]{36}$/i.test(ref.trim()) ? ref.trim() : undefined;
   if (!id) throw badRequest(`Invalid object identifier '${ref}'.`);
   return decodeURIComponent(id);

@@ -125,4 +125,6 @@ export interface NavigationProvider {
   get(ctx: GraphContext, x: SqlExecutor, parent: StoredEntity, id: string): Promise<ProvidedEntity | undefined>;
   addReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;
   removeReference?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetId: string): Promise<void>;
+  /** `nav@odata.bind` in a PATCH: the navigation holds exactly these targets afterwards. */
+  setReferences?(ctx: GraphContext, tx: SqlExecutor, parent: StoredEntity, targetIds: string[]): Promise<void>;
 }

@@ -140,6 +140,31 @@ export class CompiledModel {
     return undefined;
   }
 
+  /**
+   * A navigation the type does not declare but some of its derived types do, reached without a type-cast segment
+   * (seed 004: `deviceConfigurations/{id}/rootCertificate/…`). Every declaration must agree on storage and
+   * cardinality; the path then addresses the nearest common ancestor of their targets, and the executor accepts
+   * the step only for an entity that actually is one of the declaring types. Undefined when none or ambiguous.
+   */
+  navigationOnDerived(type: EntityType, name: string): { nav: NavigationProperty; declaredOn: EntityType[]; target: EntityType } | undefined {
+    const found: { owner: EntityType; nav: NavigationProperty }[] = [];
+    const visit = (t: EntityType) => {
+      const nav = t.navigation.get(name);
+      if (nav && !t.base?.navigation.has(name)) found.push({ owner: t, nav });
+      else t.derived.forEach(visit);
+    };
+    type.derived.forEach(visit);
+    if (found.length === 0) return undefined;
+    const first = found[0].nav;
+    const storageKey = (n: NavigationProperty) => JSON.stringify(n.storage) + (n.table?.name ?? "");
+    if (found.some((f) => f.nav.collection !== first.collection || storageKey(f.nav) !== storageKey(first))) return undefined;
+    const targets = found.map((f) => this.entityType(f.nav.target));
+    let target: EntityType | undefined = targets[0];
+    while (target && !targets.every((t) => this.isAssignable(t, target!))) target = target.base;
+    if (!target) return undefined;
+    return { nav: { ...first, target: target.name }, declaredOn: found.map((f) => f.owner), target };
+  }
+
   allOperations(): BoundOperationDecl[] {
     return [...this.operations.values()].flat();
   }

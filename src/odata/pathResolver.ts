@@ -11,7 +11,8 @@ export type PathStep =
   | { kind: "entitySet"; set: EntitySetDecl; type: EntityType; table: StorageTable }
   | { kind: "singleton"; name: string; type: EntityType }
   | { kind: "key"; id: string; type: EntityType }
-  | { kind: "navigation"; nav: NavigationProperty; type: EntityType }
+  /** `declaredOn`: the navigation belongs to these derived types only (reached without a cast, see navigationOnDerived). */
+  | { kind: "navigation"; nav: NavigationProperty; type: EntityType; declaredOn?: EntityType[] }
   | { kind: "cast"; type: EntityType }
   | { kind: "operation"; op: BoundOperationDecl; args: Record<string, string> }
   | { kind: "count" }
@@ -173,10 +174,11 @@ export function resolvePath(model: CompiledModel, segments: RawSegment[]): Resol
       state = { shape: "end", target: "ref", type: entity.type, permissions: entity.permissions };
       continue;
     }
-    const nav = entity.type.navigation.get(seg.name);
+    const onDerived = entity.type.navigation.has(seg.name) ? undefined : model.navigationOnDerived(entity.type, seg.name);
+    const nav = entity.type.navigation.get(seg.name) ?? onDerived?.nav;
     if (nav) {
       const type = model.entityType(nav.target);
-      steps.push({ kind: "navigation", nav, type });
+      steps.push(onDerived ? { kind: "navigation", nav, type, declaredOn: onDerived.declaredOn } : { kind: "navigation", nav, type });
       template.push("navigation");
       const permissions = nav.permissions ?? entity.permissions;
       methods = nav.methods;

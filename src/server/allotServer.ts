@@ -17,6 +17,12 @@ import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/au
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
 import { autopilotActions } from "../graph/autopilot/autopilotActions.js";
+import { ConfigurationAssignments } from "../graph/configurations/configurationAssignments.js";
+import { configurationActions } from "../graph/configurations/configurationActions.js";
+import { registerConfigurationBehaviours } from "../graph/configurations/configurationBehaviours.js";
+import { configurationLinkProviders } from "../graph/configurations/configurationLinks.js";
+import { ConfigurationListeners } from "../graph/configurations/configurationListeners.js";
+import { ConfigurationTables } from "../graph/configurations/configurationTargets.js";
 import { registerMmdRoutes } from "../mmd/mmdRoutes.js";
 import { mmdModel } from "../mmd/mmdModel.js";
 import { MMD_REASSIGN_WORK, reassignWork } from "../mmd/reassignProfile.js";
@@ -153,8 +159,21 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
+  // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
+  const configurationListeners = new ConfigurationListeners();
+  const configurations = new ConfigurationAssignments(new ConfigurationTables(graphModel), entities, configurationListeners);
+  registerConfigurationBehaviours(behaviours, configurations);
+  for (const [name, provider] of configurationLinkProviders(graphModel)) providers.set(name, provider);
   const requests = new EntityRequests(
-    new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing), changeAssignments: changeAssignmentsHandler(changeAssignments), ...autopilotActions(autopilot) })),
+    new Map(
+      Object.entries({
+        ...memberGroupActions(memberships),
+        deviceAction: deviceActionHandler(reconciler, () => timing),
+        changeAssignments: changeAssignmentsHandler(changeAssignments),
+        ...autopilotActions(autopilot),
+        ...configurationActions(configurations, identity),
+      }),
+    ),
   );
 
   const app = Fastify({

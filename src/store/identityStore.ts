@@ -11,6 +11,8 @@ export interface TenantRecord {
   domain: string;
   /** Microsoft Managed Desktop personas enabled for the tenant, in the order MMD lists them. */
   mmdEnabledPersonas?: string[];
+  /** The legacy tenant switch of assignment filters (`assignmentFilters/enable`); on unless turned off. */
+  assignmentFiltersEnabled?: boolean;
 }
 
 export interface StoredSecret {

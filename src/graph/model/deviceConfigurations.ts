@@ -20,12 +20,12 @@ const flag: PropertyDecl = { type: "Edm.Boolean" };
 const int: PropertyDecl = { type: "Edm.Int32" };
 const texts: PropertyDecl = { type: "Edm.String", collection: true };
 
+/** The provider serving the link navigation of that name (one per name: a provider is not told which it serves). */
+export const linkProviderName = (navigation: string) => `${DEVICE_CONFIGURATION_LINK_PROVIDER}.${navigation}`;
+
 /** A link to another deviceConfiguration (a certificate profile), set with `name@odata.bind`. */
-const link = (target: string, collection = false): NavigationDecl => ({
-  target,
-  collection,
-  storage: { kind: "provider", provider: DEVICE_CONFIGURATION_LINK_PROVIDER },
-  references: true,
+const link = (name: string, target: string, collection = false): Record<string, NavigationDecl> => ({
+  [name]: { target, collection, storage: { kind: "provider", provider: linkProviderName(name) }, references: true },
 });
 
 const derived = (name: string, baseType: string, properties: Record<string, PropertyDecl> = {}, extra: Partial<EntityTypeDecl> = {}): EntityTypeDecl => ({
@@ -213,14 +213,14 @@ export const deviceConfigurations: ModelPart = {
     derived("iosCertificateProfile", "deviceConfiguration", {}, { abstract: true }),
     derived("iosCertificateProfileBase", "iosCertificateProfile", certificateProfileBaseProperties, { abstract: true }),
     derived("iosScepCertificateProfile", "iosCertificateProfileBase", scepProperties, {
-      navigation: { rootCertificate: link("iosTrustedRootCertificate") },
+      navigation: { ...link("rootCertificate", "iosTrustedRootCertificate") },
     }),
 
     // macOS certificates and wired networks.
     derived("macOSTrustedRootCertificate", "deviceConfiguration", trustedRootProperties),
     derived("macOSCertificateProfileBase", "deviceConfiguration", certificateProfileBaseProperties, { abstract: true }),
     derived("macOSScepCertificateProfile", "macOSCertificateProfileBase", { ...scepProperties, certificateStore: { type: "certificateStore" } }, {
-      navigation: { rootCertificate: link("macOSTrustedRootCertificate") },
+      navigation: { ...link("rootCertificate", "macOSTrustedRootCertificate") },
     }),
     derived(
       "macOSWiredNetworkConfiguration",
@@ -228,8 +228,8 @@ export const deviceConfigurations: ModelPart = {
       { networkName: text, networkInterface: text, eapType: { type: "eapType" }, authenticationMethod: { type: "wifiAuthenticationMethod" }, eapFastConfiguration: text, trustedServerCertificateNames: texts, enableOuterIdentityPrivacy: text },
       {
         navigation: {
-          rootCertificateForServerValidation: link("macOSTrustedRootCertificate"),
-          identityCertificateForClientAuthentication: link("macOSCertificateProfileBase"),
+          ...link("rootCertificateForServerValidation", "macOSTrustedRootCertificate"),
+          ...link("identityCertificateForClientAuthentication", "macOSCertificateProfileBase"),
         },
       },
     ),
@@ -239,12 +239,12 @@ export const deviceConfigurations: ModelPart = {
     derived("windowsCertificateProfileBase", "deviceConfiguration", { ...certificateProfileBaseProperties, keyStorageProvider: text }, { abstract: true }),
     derived("windows81CertificateProfileBase", "windowsCertificateProfileBase", { extendedKeyUsages: { type: "extendedKeyUsage", collection: true }, customSubjectAlternativeNames: texts }, { abstract: true }),
     derived("windows81SCEPCertificateProfile", "windows81CertificateProfileBase", { ...scepProperties, certificateStore: { type: "certificateStore" } }, {
-      navigation: { rootCertificate: link("windows81TrustedRootCertificate") },
+      navigation: { ...link("rootCertificate", "windows81TrustedRootCertificate") },
     }),
     derived("windowsPhone81TrustedRootCertificate", "deviceConfiguration", trustedRootProperties),
     derived("windowsPhone81CertificateProfileBase", "deviceConfiguration", { ...certificateProfileBaseProperties, extendedKeyUsages: { type: "extendedKeyUsage", collection: true } }, { abstract: true }),
     derived("windowsPhone81SCEPCertificateProfile", "windowsPhone81CertificateProfileBase", scepProperties, {
-      navigation: { rootCertificate: link("windowsPhone81TrustedRootCertificate") },
+      navigation: { ...link("rootCertificate", "windowsPhone81TrustedRootCertificate") },
     }),
     derived("windowsVpnConfiguration", "deviceConfiguration", { connectionName: text, servers: { type: "vpnServer", collection: true }, customXml: { type: "Edm.Binary" } }, { abstract: true }),
     derived("windows81VpnConfiguration", "windowsVpnConfiguration", { applyOnlyToWindows81: flag, connectionType: { type: "windowsVpnConnectionType" }, loginGroupOrDomain: text, enableSplitTunneling: flag }),
@@ -252,7 +252,7 @@ export const deviceConfigurations: ModelPart = {
       "windowsPhone81VpnConfiguration",
       "windows81VpnConfiguration",
       { bypassVpnOnCompanyWifi: flag, bypassVpnOnHomeWifi: flag, authenticationMethod: { type: "vpnAuthenticationMethod" }, rememberUserCredentials: flag, dnsSuffixSearchList: texts },
-      { navigation: { identityCertificate: link("windowsPhone81CertificateProfileBase") } },
+      { navigation: { ...link("identityCertificate", "windowsPhone81CertificateProfileBase") } },
     ),
 
     // Windows Wi-Fi enterprise (EAP).
@@ -273,8 +273,8 @@ export const deviceConfigurations: ModelPart = {
       },
       {
         navigation: {
-          rootCertificatesForServerValidation: link("windows81TrustedRootCertificate", true),
-          identityCertificateForClientAuthentication: link("windowsCertificateProfileBase"),
+          ...link("rootCertificatesForServerValidation", "windows81TrustedRootCertificate", true),
+          ...link("identityCertificateForClientAuthentication", "windowsCertificateProfileBase"),
         },
       },
     ),
