@@ -41,6 +41,8 @@ const userBody = () => ({ accountEnabled: true, displayName: `Matrix ${++counter
 const groupBody = () => ({ displayName: `Matrix ${++counter}`, mailEnabled: false, mailNickname: `g${++counter}`, securityEnabled: true });
 const deviceBody = () => ({ accountEnabled: true, alternativeSecurityIds: [{ type: 2, key: "AAE=" }], deviceId: crypto.randomUUID(), displayName: `MATRIX-${++counter}`, operatingSystem: "Windows", operatingSystemVersion: "10.0.1" });
 const identityBody = () => ({ serialNumber: `MX${++counter}`, manufacturer: "Microsoft Corporation", model: "Surface Laptop 5" });
+const scriptBody = () => ({ displayName: `Matrix script ${++counter}` });
+const detectedAppBody = () => ({ displayName: `Matrix app ${++counter}`, version: "1.0" });
 const profileBody = () => ({ "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile", displayName: `Matrix profile ${++counter}` });
 /** One enrolled device per server, for the reads and actions that need an existing device. */
 const enrolledDevices = new WeakMap<TestServer, Promise<string>>();
@@ -68,6 +70,13 @@ const samples: Record<string, Sample> = {
     disposable: posted("/deviceManagement/windowsAutopilotDeploymentProfiles", profileBody),
     patch: { description: "matrix" },
   },
+  ...Object.fromEntries(
+    ["deviceHealthScripts", "deviceManagementScripts", "deviceComplianceScripts"].map((set) => [
+      `deviceManagement/${set}`,
+      { id: posted(`/deviceManagement/${set}`, scriptBody), body: scriptBody, disposable: posted(`/deviceManagement/${set}`, scriptBody), patch: { description: "matrix" } },
+    ]),
+  ),
+  "deviceManagement/detectedApps": { id: posted("/deviceManagement/detectedApps", detectedAppBody), body: detectedAppBody, disposable: posted("/deviceManagement/detectedApps", detectedAppBody), patch: { version: "2.0" } },
   "deviceManagement/auditEvents": {
     id: async (s) => (await s.call("GET", "/deviceManagement/auditEvents?$top=1")).body.value[0].id,
     disposable: async () => assert.fail("audit events are never written through Graph"),
@@ -87,6 +96,7 @@ const actionBodies: Record<string, Record<string, unknown>> = {
   allowNextEnrollment: {},
   retire: {},
   syncDevice: {},
+  changeAssignments: { deviceAssignmentItems: [] },
 };
 
 interface MatrixOperation {
