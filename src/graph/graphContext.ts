@@ -55,10 +55,11 @@ export interface GraphContext extends GraphServices {
 
 export type MembershipListener = (ctx: GraphContext, tx: SqlExecutor, changes: MembershipChange[]) => Promise<void>;
 
-export type ManagedDeviceListener = (services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[]) => Promise<void>;
+/** `"all"`: every managed device of the tenant may have changed (a bulk operation such as the fleet generator). */
+export type ManagedDeviceListener = (services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[] | "all") => Promise<void>;
 
 /** Tells the listeners that these managed devices' engine-relevant facts changed, inside the change's transaction. */
-export async function notifyManagedDeviceChanges(services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[]) {
+export async function notifyManagedDeviceChanges(services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[] | "all") {
   if (managedDeviceIds.length === 0) return;
   for (const listen of services.managedDeviceListeners) await listen(services, tx, tenantId, managedDeviceIds);
 }
@@ -79,19 +80,19 @@ export interface EntityBehaviour {
 }
 
 export class EntityBehaviours {
-  private readonly byType = new Map<string, EntityBehaviour>();
+  private readonly byType = new Map<string, EntityBehaviour[]>();
 
+  /** Several areas may add rules to one type (the Graph surface, the configuration engine): they run in order. */
   register(typeName: string, behaviour: EntityBehaviour) {
-    this.byType.set(typeName, behaviour);
+    const list = this.byType.get(typeName) ?? [];
+    list.push(behaviour);
+    this.byType.set(typeName, list);
   }
 
   /** Behaviours of the type and its ancestors, most derived first. */
   for(type: EntityType): EntityBehaviour[] {
     const out: EntityBehaviour[] = [];
-    for (let t: EntityType | undefined = type; t; t = t.base) {
-      const b = this.byType.get(t.name);
-      if (b) out.push(b);
-    }
+    for (let t: EntityType | undefined = type; t; t = t.base) out.push(...(this.byType.get(t.name) ?? []));
     return out;
   }
 }

@@ -13,6 +13,10 @@ import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
 import { registerFleetRoutes } from "../control/fleetRoutes.js";
+import { registerExplainRoutes } from "../control/explainRoutes.js";
+import { configurationReevaluation, onConfigurationMembershipChanges, onManagedDeviceChanges, registerManagedDeviceReevaluation } from "../graph/configurations/configurationReevaluation.js";
+import { configurationReportProviders } from "../graph/configurations/configurationReports.js";
+import { CONFIGURATION_CHECK_IN_WORK, ConfigurationStates } from "../graph/configurations/configurationStates.js";
 import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
@@ -158,9 +162,16 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   registerAutopilotBehaviours(behaviours, autopilot);
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
+  const configurationStates = new ConfigurationStates(graphModel, entities, reconciler, () => timing, clock);
+  reconciler.register(CONFIGURATION_CHECK_IN_WORK, configurationStates.work());
+  registerManagedDeviceReevaluation(behaviours, configurationStates);
+  for (const [name, provider] of Object.entries(configurationReportProviders(configurationStates))) providers.set(name, provider);
+  services.membershipListeners.push((ctx, tx, changes) => onConfigurationMembershipChanges(configurationStates, ctx, tx, changes));
+  services.managedDeviceListeners.push((svc, tx, tenantId, ids) => onManagedDeviceChanges(configurationStates, svc, tx, tenantId, ids));
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
   // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
   const configurationListeners = new ConfigurationListeners();
+  configurationListeners.add(configurationReevaluation(configurationStates));
   const configurations = new ConfigurationAssignments(new ConfigurationTables(graphModel), entities, configurationListeners);
   registerConfigurationBehaviours(behaviours, configurations);
   for (const [name, provider] of configurationLinkProviders(graphModel)) providers.set(name, provider);
@@ -238,6 +249,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   });
   registerEnrollmentRoutes(app, { services, authenticator });
   registerFleetRoutes(app, { services, identity, authenticator });
+  registerExplainRoutes(app, { services, authenticator, configurations: configurationStates, autopilot });
   registerMmdRoutes(app, { services, identity, authenticator, reconciler, timing: () => timing });
   registerControlRoutes(app, { db, identity, services, authenticator, storedModels: [graphModel, mmdModel], adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 

@@ -4,7 +4,7 @@
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Database, SqlExecutor } from "./database.js";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 interface Ddl {
   json: string;
@@ -86,6 +86,20 @@ function fixedMigrations(ddl: Ddl): string[] {
       `CREATE TABLE IF NOT EXISTS work_log (tenant_id TEXT NOT NULL, work_id TEXT NOT NULL, step INTEGER NOT NULL, kind TEXT NOT NULL,
          subject_id TEXT NOT NULL, applied_at TEXT NOT NULL, applied_by TEXT NOT NULL, PRIMARY KEY (tenant_id, work_id, step))`,
     ].join(";\n"),
+    // 3: the configuration engine's maintained state: one row per (configuration, managed device) it is assigned
+    // to, with its status and the lifecycle step (wave) that settles it, and per configuration the counts of
+    // deviceStatusOverview, kept by deltas in the transaction of every change.
+    [
+      `CREATE TABLE IF NOT EXISTS configuration_device_states (tenant_id TEXT NOT NULL, configuration_id TEXT NOT NULL,
+         managed_device_id TEXT NOT NULL, status TEXT NOT NULL, final_status TEXT NOT NULL, wave_id TEXT, reported_at TEXT NOT NULL,
+         PRIMARY KEY (tenant_id, configuration_id, managed_device_id))`,
+      "CREATE INDEX IF NOT EXISTS configuration_device_states_by_device ON configuration_device_states (tenant_id, managed_device_id)",
+      "CREATE INDEX IF NOT EXISTS configuration_device_states_by_wave ON configuration_device_states (tenant_id, wave_id)",
+      `CREATE TABLE IF NOT EXISTS configuration_status_counts (tenant_id TEXT NOT NULL, configuration_id TEXT NOT NULL,
+         pending_count INTEGER NOT NULL, success_count INTEGER NOT NULL, not_applicable_count INTEGER NOT NULL,
+         error_count INTEGER NOT NULL, conflict_count INTEGER NOT NULL, last_update TEXT NOT NULL,
+         PRIMARY KEY (tenant_id, configuration_id))`,
+    ].join(";\n"),
   ];
 }
 
@@ -137,7 +151,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log"];
+export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "configuration_device_states", "configuration_status_counts"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
 export async function wipeTenantState(x: SqlExecutor, models: CompiledModel[], tenantId: string) {

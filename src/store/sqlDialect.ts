@@ -23,6 +23,12 @@ export interface SqlDialect {
   orderText(columnSql: string): string;
   /** The text of a top-level field of a JSON document column. */
   jsonText(documentColumnSql: string, field: string): string;
+  /** `column IN (the list bound at paramSql)`: a list of any length as one parameter (see bindList). */
+  inList(columnSql: string, paramSql: string): string;
+  bindList(values: readonly string[]): unknown;
+  /** `(a, b) IN (the pairs bound at paramSql)`, the pairs bound with bindPairs. */
+  inPairs(aSql: string, bSql: string, paramSql: string): string;
+  bindPairs(pairs: readonly (readonly [string, string])[]): unknown;
 }
 
 export const sqliteDialect: SqlDialect = {
@@ -35,6 +41,10 @@ export const sqliteDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM json_each(${doc}, '$.${name}') AS e WHERE ${predicate("e.value COLLATE NOCASE")})`,
   orderText: (c) => c,
   jsonText: (doc, field) => `json_extract(${doc}, '$.${field}')`,
+  inList: (c, p) => `${c} IN (SELECT value FROM json_each(${p}))`,
+  bindList: (values) => JSON.stringify(values),
+  inPairs: (a, b, p) => `(${a}, ${b}) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(${p}))`,
+  bindPairs: (pairs) => JSON.stringify(pairs),
 };
 
 export const postgresDialect: SqlDialect = {
@@ -47,4 +57,8 @@ export const postgresDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${doc}->'${name}') AS e(v) WHERE ${predicate("e.v")})`,
   orderText: (c) => `lower(${c})`,
   jsonText: (doc, field) => `(${doc}->>'${field}')`,
+  inList: (c, p) => `${c} = ANY(${p}::text[])`,
+  bindList: (values) => [...values],
+  inPairs: (a, b, p) => `(${a}, ${b}) IN (SELECT e->>0, e->>1 FROM jsonb_array_elements(${p}::jsonb) AS e)`,
+  bindPairs: (pairs) => JSON.stringify(pairs),
 };

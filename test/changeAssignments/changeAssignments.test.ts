@@ -372,7 +372,7 @@ for (const backend of await backendsToTest()) {
 
     it("the engine seam: managed-device listeners hear of the device when a removal takes effect and when it is restored, inside the change's transaction", async () => {
       const heard: string[][] = [];
-      const listen = async (_services: unknown, _tx: unknown, tenantId: string, ids: string[]) => void heard.push([tenantId, ...ids]);
+      const listen = async (_services: unknown, _tx: unknown, tenantId: string, ids: string[] | "all") => void heard.push([tenantId, ...(ids === "all" ? ["all"] : ids)]);
       s.allot.services.managedDeviceListeners.push(listen);
       try {
         const device = await enroll(s);

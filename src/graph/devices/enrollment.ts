@@ -7,7 +7,7 @@ import { badRequest } from "../../odata/errors.js";
 import type { StoredEntity } from "../../store/entityStore.js";
 import { storeNewEntity } from "../entityWrites.js";
 import { enrolledIdentityDocument } from "./autopilotIdentityDocument.js";
-import type { GraphContext } from "../graphContext.js";
+import { notifyManagedDeviceChanges, type GraphContext } from "../graphContext.js";
 
 export interface EnrolledIds {
   managedDeviceId: string;
@@ -159,6 +159,8 @@ export async function enrollDevice(ctx: GraphContext, body: unknown): Promise<En
       };
       await storeNewEntity(ctx, tx, tables.autopilot, identity);
     }
+    // The device's Entra face and memberships exist now: engines reading the managed device see it whole.
+    await notifyManagedDeviceChanges(ctx, tx, ctx.tenantId, [ids.managedDeviceId]);
   });
   return ids;
 }

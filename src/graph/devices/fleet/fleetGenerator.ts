@@ -12,7 +12,7 @@ import type { StorageTable } from "../../../odata/compiledModel.js";
 import { GraphError } from "../../../odata/errors.js";
 import type { SqlExecutor } from "../../../store/database.js";
 import type { StoredEntity } from "../../../store/entityStore.js";
-import type { GraphContext } from "../../graphContext.js";
+import { notifyManagedDeviceChanges, type GraphContext } from "../../graphContext.js";
 import { DeviceIds, fleetDevice } from "./fleetDevices.js";
 import { drawPositions, fleetGroup, type FleetGroup } from "./fleetGroups.js";
 import type { FleetRequest } from "./fleetRequest.js";
@@ -51,7 +51,12 @@ const isUniqueViolation = (e: unknown) => {
 export async function generateFleet(ctx: GraphContext, tenant: FleetTenant, request: FleetRequest): Promise<FleetCounts & { seed: string }> {
   const seed = request.seed ?? randomUUID();
   try {
-    const counts = await ctx.db.transaction((tx) => new FleetRun(ctx, tx, tenant, seed).run(request));
+    const counts = await ctx.db.transaction(async (tx) => {
+      const counts = await new FleetRun(ctx, tx, tenant, seed).run(request);
+      // New devices, and existing ones in new groups: the engines that read devices catch up, set-based.
+      await notifyManagedDeviceChanges(ctx, tx, tenant.id, "all");
+      return counts;
+    });
     return { ...counts, seed };
   } catch (e) {
     if (isUniqueViolation(e)) {
