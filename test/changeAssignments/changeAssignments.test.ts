@@ -373,10 +373,10 @@ for (const backend of await backendsToTest()) {
     it("the engine seam: managed-device listeners hear of the device when a removal takes effect and when it is restored, inside the change's transaction", async () => {
       const heard: string[][] = [];
       const listen = async (_services: unknown, _tx: unknown, tenantId: string, ids: string[] | "all") => void heard.push([tenantId, ...(ids === "all" ? ["all"] : ids)]);
+      const device = await enroll(s);
+      const a = await configuration(s);
       s.allot.services.managedDeviceListeners.push(listen);
       try {
-        const device = await enroll(s);
-        const a = await configuration(s);
         await change(s, `/deviceManagement/managedDevices/${device}`, [configItem(a)]);
         assert.deepEqual(heard, [[DEMO_TENANT_ID, device]]);
         await change(s, `/deviceManagement/managedDevices/${device}`, [configItem(a)]);
