@@ -8,6 +8,7 @@ import { AuditTrail } from "../graph/auditTrail.js";
 import { DEVICE_ACTION_WORK, deviceActionHandler, deviceActionWork } from "../graph/devices/deviceActionRequests.js";
 import { CHANGE_ASSIGNMENTS_WORK, changeAssignmentsHandler, changeAssignmentsWork, type ChangeAssignmentsOptions } from "../graph/devices/changeAssignmentsRequests.js";
 import { detectedAppBehaviour, deviceNavigationProviders } from "../graph/devices/deviceNavigation.js";
+import { assignedThroughEngine } from "../graph/devices/changeAssignmentsAssignedCheck.js";
 import { parseLifecycleTiming } from "../engine/lifecycleTiming.js";
 import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
@@ -168,6 +169,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   for (const [name, provider] of Object.entries(configurationReportProviders(configurationStates))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => onConfigurationMembershipChanges(configurationStates, ctx, tx, changes));
   services.managedDeviceListeners.push((svc, tx, tenantId, ids) => onManagedDeviceChanges(configurationStates, svc, tx, tenantId, ids));
+  changeAssignments.isAssigned = assignedThroughEngine(configurationStates);
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
   // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
   const configurationListeners = new ConfigurationListeners();
