@@ -118,6 +118,12 @@ export class EntityStore {
     return rows.map((r) => ({ id: r.id as string, values: Object.fromEntries(properties.map((p, i) => [p, r[`v${i}`]])) }));
   }
 
+  /** Every row of a tenant in a contained table, whatever its parent, in insertion order (engines read them whole). */
+  async listAcrossParents(x: SqlExecutor, table: StorageTable, tenantId: string): Promise<StoredEntity[]> {
+    const rows = await x.all(`SELECT ${ENTITY_COLUMNS(table)} FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} ORDER BY seq`, [tenantId]);
+    return rows.map((r) => this.decode(x, r));
+  }
+
   async get(x: SqlExecutor, table: StorageTable, tenantId: string, id: string, parentId?: string): Promise<StoredEntity | undefined> {
     const p = x.dialect.param.bind(x.dialect);
     const params: unknown[] = [tenantId, id];

@@ -105,7 +105,7 @@ export class ConfigurationCatalogue {
         assignments: [],
       });
     }
-    for (const a of await allRows(entities, x, tables.assignments, tenantId)) {
+    for (const a of await entities.listAcrossParents(x, tables.assignments, tenantId)) {
       const configuration = a.parentId ? catalogue.configurations.get(a.parentId) : undefined;
       if (configuration) configuration.assignments.push(assignmentOf(a));
     }
