@@ -52,10 +52,32 @@ async function enroll(s: TestServer, extra: Record<string, unknown> = {}): Promi
   return res.body.managedDeviceId;
 }
 
-async function configuration(s: TestServer, displayName = `Change config ${++counter}`): Promise<string> {
+const ALL_DEVICES = { "@odata.type": "#microsoft.graph.allDevicesAssignmentTarget" };
+
+/** A configuration, assigned to All devices unless told otherwise (only an assigned item can be removed). */
+async function configuration(s: TestServer, displayName = `Change config ${++counter}`, targets: Record<string, unknown>[] = [ALL_DEVICES]): Promise<string> {
   const res = await s.call("POST", "/deviceManagement/deviceConfigurations", { "@odata.type": "#microsoft.graph.windows10CustomConfiguration", displayName, omaSettings: [] });
   assert.equal(res.status, 201, JSON.stringify(res.body));
+  if (targets.length) {
+    const assigned = await s.call("POST", `/deviceManagement/deviceConfigurations/${res.body.id}/assign`, { assignments: targets.map((target) => ({ target })) });
+    assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
+  }
   return res.body.id;
+}
+
+/** A device group holding these Entra devices, as an assignment target. */
+async function groupTarget(s: TestServer, entraObjectIds: string[]) {
+  const group = await s.call("POST", "/groups", { displayName: `Change group ${++counter}`, mailEnabled: false, mailNickname: `change${counter}`, securityEnabled: true });
+  assert.equal(group.status, 201);
+  for (const id of entraObjectIds) assert.equal((await s.call("POST", `/groups/${group.body.id}/members/$ref`, { "@odata.id": `https://graph.microsoft.com/v1.0/directoryObjects/${id}` })).status, 204);
+  return { groupId: group.body.id as string, target: { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: group.body.id } };
+}
+
+async function enrollWithEntra(s: TestServer): Promise<{ managedDeviceId: string; entraObjectId: string; deviceName: string }> {
+  const deviceName = `CHANGE-${++counter}`;
+  const res = await s.call("POST", "/_allot/devices", { deviceName });
+  assert.equal(res.status, 201);
+  return { ...res.body, deviceName };
 }
 
 const change = (s: TestServer, devicePath: string, items: unknown, headers?: Record<string, string>) =>
@@ -388,6 +410,55 @@ for (const backend of await backendsToTest()) {
       }
     });
 
+    it("the resolution engine honours it: a removed configuration stops applying to that device (deviceStatuses, deviceStatusOverview, explain with the reason) and applies again once restored; the group assignment is untouched", async () => {
+      const [mine, neighbour] = [await enrollWithEntra(s), await enrollWithEntra(s)];
+      const { target } = await groupTarget(s, [mine.entraObjectId, neighbour.entraObjectId]);
+      const config = await configuration(s, "Engine effect", [target]);
+      const assignments = async () => (await s.call("GET", `/deviceManagement/deviceConfigurations/${config}/assignments`)).body.value;
+      const assignedBefore = await assignments();
+      const report = async () => {
+        const statuses = (await s.call("GET", `/deviceManagement/deviceConfigurations/${config}/deviceStatuses`)).body.value;
+        const overview = (await s.call("GET", `/deviceManagement/deviceConfigurations/${config}/deviceStatusOverview`)).body;
+        const explained = (await s.call("GET", `/_allot/explain/devices/${mine.managedDeviceId}`)).body.configurations.find((c: any) => c.id === config);
+        return {
+          statuses: statuses.map((d: any) => [d.deviceDisplayName, d.status]).sort(),
+          successCount: overview.successCount,
+          outcome: [explained.applies, explained.outcome, explained.reason],
+        };
+      };
+      const applied = await report();
+      assert.deepEqual(applied.statuses, [[mine.deviceName, "compliant"], [neighbour.deviceName, "compliant"]].sort());
+      assert.equal(applied.successCount, 2);
+      assert.equal(applied.outcome[1], "applies");
+
+      assert.equal((await change(s, `/deviceManagement/managedDevices/${mine.managedDeviceId}`, [configItem(config)])).status, 204);
+      const removed = await report();
+      assert.deepEqual(removed.statuses, [[neighbour.deviceName, "compliant"]], "the device leaves the configuration's device statuses; its neighbour stays");
+      assert.equal(removed.successCount, 1, "the overview counts follow");
+      assert.equal(removed.outcome[0], false);
+      assert.equal(removed.outcome[1], "removedByChangeAssignments");
+      assert.match(String(removed.outcome[2]), /changeAssignments/);
+      assert.deepEqual(await assignments(), assignedBefore, "the group assignment itself is untouched");
+
+      assert.equal((await change(s, `/deviceManagement/managedDevices/${mine.managedDeviceId}`, [])).status, 204);
+      const restored = await report();
+      assert.deepEqual(restored.statuses, applied.statuses);
+      assert.equal(restored.successCount, 2);
+      assert.equal(restored.outcome[1], "applies");
+    });
+
+    it("a configuration not assigned to the device: its removal ends in `error` (errorCode 409, intentActionMessage says why); nothing is removed", async () => {
+      const device = await enroll(s);
+      const unassigned = await configuration(s, "Not for this device", []);
+      assert.equal((await change(s, `/deviceManagement/managedDevices/${device}`, [configItem(unassigned)])).status, 204);
+      const result = await resultOf(s, device);
+      assert.equal(result.actionState, "failed");
+      const [item] = result.deviceAssignmentItems;
+      assert.deepEqual([item.assignmentItemActionIntent, item.assignmentItemActionStatus, item.errorCode], ["remove", "error", 409]);
+      assert.match(item.intentActionMessage, /no longer assigned to the device/);
+      assert.deepEqual(await removedSet(s, device), []);
+    });
+
     it("Kiota sees a rejected call as an ODataError with responseStatusCode 400", async () => {
       const device = await enroll(s);
       let error: ODataError | undefined;
@@ -464,6 +535,20 @@ for (const backend of await backendsToTest()) {
       assert.deepEqual([failed.assignmentItemActionStatus, failed.errorCode], ["error", 404]);
       assert.match(failed.intentActionMessage, /no longer exists/);
       assert.deepEqual(await removedSet(s, device), [`deviceConfiguration/${kept}`]);
+    });
+
+    it("a configuration unassigned from the device meanwhile ends in `error` 409 'no longer assigned'", async () => {
+      const device = await enrollWithEntra(s);
+      const { groupId, target } = await groupTarget(s, [device.entraObjectId]);
+      const config = await configuration(s, "Leaves the group", [target]);
+      await change(s, `/deviceManagement/managedDevices/${device.managedDeviceId}`, [configItem(config)]);
+      await tick();
+      assert.equal((await s.call("DELETE", `/groups/${groupId}/members/${device.entraObjectId}/$ref`)).status, 204);
+      await tick();
+      const [item] = (await resultOf(s, device.managedDeviceId)).deviceAssignmentItems;
+      assert.deepEqual([item.assignmentItemActionStatus, item.errorCode], ["error", 409]);
+      assert.match(item.intentActionMessage, /no longer assigned/);
+      assert.deepEqual(await removedSet(s, device.managedDeviceId), []);
     });
 
     it("a newer call while an older one is in flight replaces it: the older set's pending removal is dropped, the newer set runs to its end", async () => {
