@@ -13,7 +13,6 @@ const groupMembers = {
   write: anyOf(["GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"]),
 };
 const memberOf = { read: groupMembers.read, write: anyOf([]) };
-const userManagedDevices = { read: areaPermissions("DeviceManagementManagedDevices").read, write: anyOf([]) };
 
 export const directory: ModelPart = {
   enumTypes: [],
@@ -72,8 +71,6 @@ export const directory: ModelPart = {
       },
       navigation: {
         memberOf: { target: "directoryObject", collection: true, storage: { kind: "provider", provider: "memberOf" }, permissions: memberOf },
-        // The managed devices whose primary user this is (Intune's permissions, read only).
-        managedDevices: { target: "managedDevice", collection: true, storage: { kind: "provider", provider: "userManagedDevices" }, permissions: userManagedDevices },
       },
     },
     {

@@ -174,6 +174,10 @@ export const managedDevices: ModelPart = {
       permissions: changeAssignmentsPermissions,
     },
   ],
+  navigationsOf: {
+    // The managed devices whose primary user this is (Intune's permissions, read only).
+    user: { managedDevices: { target: "managedDevice", collection: true, storage: { kind: "provider", provider: "userManagedDevices" }, permissions: readDevices } },
+  },
   deviceManagement: {
     // Devices are enrolled (POST /_allot/devices), never created through Graph; notes and ownership can be changed.
     managedDevices: { target: "managedDevice", collection: true, storage: { kind: "contained" }, permissions: devices, methods: ["GET", "PATCH", "DELETE"] },
