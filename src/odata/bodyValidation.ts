@@ -123,6 +123,10 @@ export class BodyValidator {
       if (decl.readOnly) continue;
       out[key] = this.value(decl, v, `${path}.${key}`);
     }
+    // A complex value is written whole (create or PATCH alike): what it leaves out takes its declared default.
+    for (const [name, decl] of type.properties) {
+      if (out[name] === undefined && decl.default !== undefined && !decl.readOnly) out[name] = structuredClone(decl.default);
+    }
     return out;
   }
 

@@ -7,7 +7,9 @@ import fc from "fast-check";
 import { startTestServer, type TestServer } from "../support/allotUnderTest.js";
 
 const segments = fc.oneof(
-  fc.constantFrom("users", "groups", "devices", "deviceManagement", "members", "memberOf", "$count", "$ref", "$metadata", "microsoft.graph.user", "checkMemberGroups", "a110c0de-0000-4000-8000-000000000101", "a110c0de-0000-4000-8000-000000000503", "users('x')", "('", "%", "%2F", ""),
+  fc.constantFrom("users", "groups", "devices", "deviceManagement", "members", "memberOf", "$count", "$ref", "$metadata", "microsoft.graph.user", "checkMemberGroups", "a110c0de-0000-4000-8000-000000000101", "a110c0de-0000-4000-8000-000000000503", "users('x')", "('", "%", "%2F", "",
+    "deviceConfigurations", "assignmentFilters", "assignments", "rootCertificate", "identityCertificate", "assign", "validateFilter", "getState", "enable",
+    "getPlatformSupportedProperties(platform='windows10AndLater')", "getPlatformSupportedProperties(platform=1)", "microsoft.graph.iosScepCertificateProfile"),
   fc.string({ maxLength: 12 }),
 );
 const options = fc.oneof(
@@ -18,7 +20,18 @@ const values = fc.oneof(
   fc.constantFrom("displayName eq 'x'", "startswith(", "groupTypes/any(t:t eq 'a')", "1", "-1", "true", "displayName desc", "members($select=id)", '"displayName:a"', "(((((", "'", "''"),
   fc.string({ maxLength: 30 }),
 );
-const bodies = fc.oneof(fc.constant(undefined), fc.json(), fc.string({ maxLength: 40 }), fc.constant('{"@odata.type":"#microsoft.graph.nothing"}'));
+const bodies = fc.oneof(
+  fc.constant(undefined),
+  fc.json(),
+  fc.string({ maxLength: 40 }),
+  fc.constant('{"@odata.type":"#microsoft.graph.nothing"}'),
+  fc.constantFrom(
+    '{"@odata.type":"#microsoft.graph.iosScepCertificateProfile","displayName":"x","rootCertificate@odata.bind":"x"}',
+    '{"assignments":[{"target":{"@odata.type":"microsoft.graph.groupAssignmentTarget","groupId":"a110c0de-0000-4000-8000-000000000503"}}],"deviceConfigurationGroupAssignments":[{}]}',
+    '{"deviceAndAppManagementAssignmentFilter":{"rule":"(device.model -eq"}}',
+    '{"displayName":"f","rule":"((((","platform":"windows10AndLater"}',
+  ),
+);
 
 describe("malformed requests never produce a 500", () => {
   let s: TestServer;

@@ -44,6 +44,8 @@ const identityBody = () => ({ serialNumber: `MX${++counter}`, manufacturer: "Mic
 const scriptBody = () => ({ displayName: `Matrix script ${++counter}` });
 const detectedAppBody = () => ({ displayName: `Matrix app ${++counter}`, version: "1.0" });
 const profileBody = () => ({ "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile", displayName: `Matrix profile ${++counter}` });
+const configurationBody = () => ({ "@odata.type": "#microsoft.graph.windows10CustomConfiguration", displayName: `Matrix configuration ${++counter}` });
+const filterBody = () => ({ displayName: `Matrix filter ${++counter}`, platform: "windows10AndLater", rule: '(device.deviceName -startsWith "MATRIX")' });
 /** One enrolled device per server, for the reads and actions that need an existing device. */
 const enrolledDevices = new WeakMap<TestServer, Promise<string>>();
 const enrolledDevice = (s: TestServer) => {
@@ -77,13 +79,31 @@ const samples: Record<string, Sample> = {
     ]),
   ),
   "deviceManagement/detectedApps": { id: posted("/deviceManagement/detectedApps", detectedAppBody), body: detectedAppBody, disposable: posted("/deviceManagement/detectedApps", detectedAppBody), patch: { version: "2.0" } },
+  "deviceManagement/deviceConfigurations": {
+    id: async (s) => posted("/deviceManagement/deviceConfigurations", configurationBody)(s),
+    body: configurationBody,
+    disposable: posted("/deviceManagement/deviceConfigurations", configurationBody),
+    patch: { description: "matrix" },
+  },
+  "deviceManagement/assignmentFilters": {
+    id: async (s) => posted("/deviceManagement/assignmentFilters", filterBody)(s),
+    body: filterBody,
+    disposable: posted("/deviceManagement/assignmentFilters", filterBody),
+    patch: { description: "matrix" },
+  },
   "deviceManagement/auditEvents": {
     id: async (s) => (await s.call("GET", "/deviceManagement/auditEvents?$top=1")).body.value[0].id,
     disposable: async () => assert.fail("audit events are never written through Graph"),
     patch: {},
   },
 };
+/** Bodies by operation name, or by `bindingType.name` where two types bind operations of one name. */
 const actionBodies: Record<string, Record<string, unknown>> = {
+  "deviceConfiguration.assign": { assignments: [{ target: { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: STATIC_GROUP } }] },
+  hasPayloadLinks: { payloadIds: [] },
+  deleteDevices: { serialNumbers: [] },
+  validateFilter: { deviceAndAppManagementAssignmentFilter: { platform: "windows10AndLater", rule: '(device.model -eq "x")' } },
+  enable: { enable: true },
   checkMemberGroups: { groupIds: [STATIC_GROUP] },
   getMemberGroups: { securityEnabledOnly: false },
   wipe: { keepEnrollmentData: true },
@@ -98,6 +118,9 @@ const actionBodies: Record<string, Record<string, unknown>> = {
   syncDevice: {},
   changeAssignments: { deviceAssignmentItems: [] },
 };
+
+/** Functions called with parameters in parentheses. */
+const functionArguments: Record<string, string> = { getPlatformSupportedProperties: "(platform='windows10AndLater')" };
 
 interface MatrixOperation {
   name: string;
@@ -159,9 +182,17 @@ function operationsOfModel(): MatrixOperation[] {
       }
     }
     for (const op of graphModel.allOperations()) {
-      if (op.bindingCollection || !graphModel.isAssignable(c.type, graphModel.entityType(op.bindingType))) continue;
-      assert.ok(actionBodies[op.name], `the matrix needs a body for action '${op.name}'`);
-      ops.push({ name: `POST /${c.path}/{id}/${op.name}`, permission: op.permissions, request: async (s) => ({ method: "POST", path: `${at(await sample.id(s))}/${op.name}`, body: actionBodies[op.name] }) });
+      if (!graphModel.isAssignable(c.type, graphModel.entityType(op.bindingType))) continue;
+      const segment = `${op.name}${functionArguments[op.name] ?? ""}`;
+      const where = async (s: TestServer) => (op.bindingCollection ? `/${c.path}/${segment}` : `${at(await sample.id(s))}/${segment}`);
+      const label = `${op.bindingCollection ? `/${c.path}` : `/${c.path}/{id}`}/${segment}`;
+      if (op.kind === "function") {
+        ops.push({ name: `GET ${label}`, permission: op.permissions, request: async (s) => ({ method: "GET", path: await where(s) }) });
+        continue;
+      }
+      const body = actionBodies[`${op.bindingType}.${op.name}`] ?? actionBodies[op.name];
+      assert.ok(body, `the matrix needs a body for action '${op.name}'`);
+      ops.push({ name: `POST ${label}`, permission: op.permissions, request: async (s) => ({ method: "POST", path: await where(s), body }) });
     }
   }
   return ops;

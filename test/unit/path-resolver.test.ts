@@ -52,8 +52,33 @@ describe("path resolution", () => {
     assert.deepEqual(r.steps.map((s) => s.kind), ["singleton", "navigation", "key", "cast", "navigation", "navigation", "key"]);
     assert.equal(r.template, "~/singleton/navigation/key/cast/navigation/navigation/key");
     assert.deepEqual(kinds("deviceManagement/policies/microsoft.graph.specialPolicy"), ["singleton", "navigation", "cast"]);
-    assert.throws(() => resolve("deviceManagement/policies/p1/rootCertificate"), /segment 'rootCertificate'/, "a derived type's navigation needs the cast");
     assert.throws(() => resolve("deviceManagement/policies/microsoft.graph.assignment"), /not compatible/);
+  });
+  it("a navigation declared only on derived types resolves without the cast, marked with the types that declare it (seed 004)", () => {
+    const r = resolve("deviceManagement/policies/p1/rootCertificate/assignments/a1");
+    assert.deepEqual(r.steps.map((s) => s.kind), ["singleton", "navigation", "key", "navigation", "navigation", "key"]);
+    const nav = r.steps[3];
+    assert.ok(nav.kind === "navigation");
+    assert.deepEqual(nav.declaredOn?.map((t) => t.name), ["specialPolicy"], "the executor accepts it only for an entity of such a type");
+    assert.equal(nav.type.name, "policy");
+    const direct = resolve("deviceManagement/policies/p1/microsoft.graph.specialPolicy/rootCertificate").steps.at(-1)!;
+    assert.ok(direct.kind === "navigation" && direct.declaredOn === undefined, "after a cast the navigation is the type's own");
+    assert.throws(() => resolve("deviceManagement/policies/p1/noSuchNavigation"), /segment 'noSuchNavigation'/);
+  });
+  it("derived declarations of one name that disagree in cardinality or storage are ambiguous: no route", () => {
+    const d: ModelDecl = structuredClone(decl);
+    d.entityTypes.push({ name: "otherPolicy", baseType: "policy", properties: {}, navigation: { rootCertificate: { target: "policy", collection: true, storage: { kind: "provider", provider: "cert" } } } });
+    const m = new CompiledModel(d);
+    assert.throws(() => resolvePath(m, splitPath("deviceManagement/policies/p1/rootCertificate")), /segment 'rootCertificate'/);
+    assert.ok(resolvePath(m, splitPath("deviceManagement/policies/p1/microsoft.graph.otherPolicy/rootCertificate")).steps.length === 5);
+  });
+  it("the target of a navigation of several derived types is the nearest common ancestor of their targets", () => {
+    const d: ModelDecl = structuredClone(decl);
+    d.entityTypes.push({ name: "otherPolicy", baseType: "policy", properties: {}, navigation: { rootCertificate: { target: "specialPolicy", collection: false, storage: { kind: "provider", provider: "cert" } } } });
+    const m = new CompiledModel(d);
+    const found = m.navigationOnDerived(m.entityType("policy"), "rootCertificate");
+    assert.deepEqual(found?.declaredOn.map((t) => t.name).sort(), ["otherPolicy", "specialPolicy"]);
+    assert.equal(found?.target.name, "policy");
   });
   it("bound actions and functions, on entities and collections, qualified or not", () => {
     assert.equal(resolve("deviceManagement/policies/p1/assign").target, "operation");

@@ -3,7 +3,7 @@
 import type { ModelPart } from "./modelPart.js";
 
 const filterFields = {
-  deviceAndAppManagementAssignmentFilterId: { type: "Edm.String" },
+  deviceAndAppManagementAssignmentFilterId: { type: "Edm.String", default: null },
   deviceAndAppManagementAssignmentFilterType: { type: "deviceAndAppManagementAssignmentFilterType", default: "none" },
 } as const;
 
