@@ -211,6 +211,17 @@ for (const backend of await backendsToTest()) {
       assert.ok(Date.parse(item.lastActionDateTime) > Date.parse("2020-01-01T00:00:00Z"), "lastActionDateTime is the server's clock, not the body's");
     });
 
+    it("deviceActionResults is polymorphic: the changeAssignments result beside a syncDevice result, each with its @odata.type", async () => {
+      const device = await enroll(s);
+      assert.equal((await s.call("POST", `/deviceManagement/managedDevices/${device}/syncDevice`)).status, 204);
+      assert.equal((await change(s, `/deviceManagement/managedDevices/${device}`, [configItem(await configuration(s))])).status, 204);
+      const results = (await s.call("GET", `/deviceManagement/managedDevices/${device}`)).body.deviceActionResults;
+      assert.deepEqual(results.map((r: any) => [r.actionName, r["@odata.type"]]).sort(), [
+        ["changeAssignments", "#microsoft.graph.changeAssignmentsActionResult"],
+        ["syncDevice", "#microsoft.graph.deviceActionResult"],
+      ]);
+    });
+
     it("duplicate items collapse into one (ids compared case-insensitively)", async () => {
       const device = await enroll(s);
       const a = await configuration(s);
