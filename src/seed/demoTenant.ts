@@ -82,6 +82,32 @@ export const demoFixture: Fixture = {
           members: [id(0x100 + 1), id(0x100 + 2)],
         },
       ],
+      assignmentFilters: [
+        {
+          id: id(0x700 + 1),
+          displayName: "Surface devices",
+          description: "Windows devices made by Microsoft",
+          platform: "windows10AndLater",
+          rule: '(device.manufacturer -eq "Microsoft Corporation") and (device.model -startsWith "Surface")',
+        },
+      ],
+      // A custom OMA-URI profile, the kind Managed Desktop's device profiles are made of; left unassigned.
+      deviceConfigurations: [
+        {
+          id: id(0x600 + 1),
+          "@odata.type": "#microsoft.graph.windows10CustomConfiguration",
+          displayName: "Demo - Disable consumer experiences",
+          description: "An example custom configuration",
+          omaSettings: [
+            {
+              "@odata.type": "#microsoft.graph.omaSettingInteger",
+              displayName: "Turn off Microsoft consumer experiences",
+              omaUri: "./Device/Vendor/MSFT/Policy/Config/Experience/AllowWindowsConsumerFeatures",
+              value: 0,
+            },
+          ],
+        },
+      ],
     },
   ],
 };

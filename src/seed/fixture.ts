@@ -34,6 +34,10 @@ export interface FixtureTenant {
   devices?: Record<string, unknown>[];
   /** Groups may list static `members` by id. */
   groups?: (Record<string, unknown> & { members?: string[] })[];
+  /** deviceAndAppManagementAssignmentFilter bodies, created before the configurations that use them. */
+  assignmentFilters?: Record<string, unknown>[];
+  /** deviceConfiguration bodies (with `@odata.type`); each may list its `assignments`. */
+  deviceConfigurations?: (Record<string, unknown> & { assignments?: Record<string, unknown>[] })[];
 }
 
 export interface Fixture {
@@ -105,8 +109,9 @@ export async function loadFixture(fixture: Fixture, deps: { services: GraphServi
       principal: { tenantId, appId: "allot-seed", objectId: "allot-seed", kind: "application" as const, permissions: new Set(everything.application) },
     };
     const create = async (set: string, body: Record<string, unknown>) => {
-      const { id, members: _members, ...rest } = body;
+      const { id, members: _members, assignments: _assignments, ...rest } = body;
       void _members;
+      void _assignments;
       const resolved = resolvePath(services.model, splitPath(set));
       try {
         return await requests.handle(ctx, { method: "POST", resolved, options: { orderBy: [], count: false, expand: [] }, body: rest, relativeUrl: `/${set}`, presetId: typeof id === "string" ? id : undefined });
@@ -123,6 +128,11 @@ export async function loadFixture(fixture: Fixture, deps: { services: GraphServi
         const resolved = resolvePath(services.model, splitPath(`groups/${g.id}/members/$ref`));
         await requests.handle(ctx, { method: "POST", resolved, options: { orderBy: [], count: false, expand: [] }, body: { "@odata.id": member }, relativeUrl: "" });
       }
+    }
+    for (const f of t.assignmentFilters ?? []) await create("deviceManagement/assignmentFilters", f);
+    for (const c of t.deviceConfigurations ?? []) {
+      const created = (await create("deviceManagement/deviceConfigurations", c)).body as { id: string };
+      for (const a of c.assignments ?? []) await create(`deviceManagement/deviceConfigurations/${created.id}/assignments`, a);
     }
   }
 }

@@ -449,6 +449,42 @@ for (const backend of await backendsToTest()) {
         ]) assert.ok(xml.includes(needle), needle);
       });
 
+      it("fixtures seed filters and configurations with assignments through the same rules; the demo tenant has one of each", async () => {
+        const demo = await s.call("GET", `${CONFIGS}/a110c0de-0000-4000-8000-000000000601`);
+        assert.equal(demo.status, 200);
+        assert.equal(demo.body.omaSettings[0].value, 0);
+        assert.equal((await s.call("GET", `${FILTERS}/a110c0de-0000-4000-8000-000000000701`)).body.platform, "windows10AndLater");
+        const tenant = "c0c0c0c0-0000-4000-8000-000000000001";
+        const groupId = "c0c0c0c0-0000-4000-8000-000000000501";
+        const filterId = "c0c0c0c0-0000-4000-8000-000000000701";
+        const fixture = (rule: string) => ({
+          tenants: [
+            {
+              id: tenant,
+              groups: [{ id: groupId, displayName: "Pilot", mailEnabled: false, mailNickname: "pilot", securityEnabled: true }],
+              assignmentFilters: [{ id: filterId, displayName: "Surface", platform: "windows10AndLater", rule }],
+              deviceConfigurations: [
+                {
+                  id: "c0c0c0c0-0000-4000-8000-000000000601",
+                  "@odata.type": `${NS}windows10GeneralConfiguration`,
+                  displayName: "Pilot baseline",
+                  assignments: [group(groupId, { deviceAndAppManagementAssignmentFilterId: filterId, deviceAndAppManagementAssignmentFilterType: "include" })],
+                },
+              ],
+            },
+          ],
+        });
+        const admin = { "x-allot-admin-key": DEFAULT_ADMIN_KEY };
+        assert.equal((await s.call("POST", "/_allot/seed", fixture("(device.model -eq"), admin)).status, 400, "a bad rule refuses the whole fixture");
+        assert.equal((await s.call("POST", "/_allot/seed", fixture('(device.model -startsWith "Surface")'), admin)).status, 200);
+        const res = await fetch(`${s.url}/_allot/tokens`, { method: "POST", headers: { ...admin, "content-type": "application/json" }, body: JSON.stringify({ tenant, roles: ["DeviceManagementConfiguration.Read.All"] }) });
+        const auth = { authorization: `Bearer ${(await res.json()).access_token}` };
+        const seeded = await s.call("GET", `${CONFIGS}?$expand=assignments`, undefined, auth);
+        assert.deepEqual(seeded.body.value.map((c: any) => [c.displayName, c.assignments.length]), [["Pilot baseline", 1]]);
+        const f = await s.call("GET", `${FILTERS}/${filterId}`, undefined, auth);
+        assert.deepEqual(f.body.payloads, [{ payloadId: "c0c0c0c0-0000-4000-8000-000000000601", payloadType: "deviceConfigurationAndCompliance", groupId, assignmentFilterType: "include" }]);
+      });
+
       it("writes are audited under the DeviceConfiguration category", async () => {
         const c = await create(s, "windows10CustomConfiguration", { displayName: "audited" });
         const events = await list(s, `/deviceManagement/auditEvents?$filter=${encodeURIComponent("category eq 'DeviceConfiguration'")}`);
