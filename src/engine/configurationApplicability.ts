@@ -268,3 +268,77 @@ function resolveFilters(includes: AssignmentEvaluation[], filterMatches: FilterM
   }
   return applying;
 }
+
+/**
+ * The same decision as evaluateConfiguration(...).applies, without building the explanation: the bulk path of
+ * re-evaluation (a full pass evaluates millions of pairs). A property test holds the two equal.
+ */
+export function configurationApplies(
+  configurationId: string,
+  assignments: readonly ConfigurationAssignmentInput[],
+  device: ConfigurationDeviceFacts,
+  filterMatches: FilterMatch,
+): boolean {
+  const user = device.primaryUser;
+  let deviceExcluded = false;
+  let userExcluded = false;
+  for (const a of assignments) {
+    if (a.target.kind !== "exclusionGroup") continue;
+    if (device.deviceGroupIds.has(a.target.groupId)) deviceExcluded = true;
+    if (user?.groupIds.has(a.target.groupId)) userExcluded = true;
+  }
+  // Modes present among the surviving includes, per intent: bit 1 exclude, 2 none, 4 include.
+  let applyModes = 0;
+  let removeModes = 0;
+  const survivors: ConfigurationAssignmentInput[] = [];
+  for (const a of assignments) {
+    if (!survives(a.target, device, deviceExcluded, userExcluded)) continue;
+    survivors.push(a);
+    const bit = a.filter ? (a.filter.mode === "exclude" ? 1 : 4) : 2;
+    if (a.intent === "remove") removeModes |= bit;
+    else applyModes |= bit;
+  }
+  if (survivors.length === 0) return false;
+  if (removeModes !== 0 && intentApplies(survivors, "remove", winningMode(removeModes), filterMatches)) return false;
+  if (applyModes === 0 || !intentApplies(survivors, "apply", winningMode(applyModes), filterMatches)) return false;
+  return !device.removedConfigurationIds.has(configurationId);
+}
+
+const winningMode = (modes: number) => (modes & 1 ? 1 : modes & 2 ? 2 : 4);
+
+function intentApplies(survivors: readonly ConfigurationAssignmentInput[], intent: ConfigurationIntent, mode: number, filterMatches: FilterMatch): boolean {
+  for (const a of survivors) {
+    if (a.intent !== intent) continue;
+    const bit = a.filter ? (a.filter.mode === "exclude" ? 1 : 4) : 2;
+    if (bit !== mode) continue;
+    if (!a.filter) return true;
+    const matched = filterMatches(a.filter.id);
+    if (matched === undefined) continue;
+    if (a.filter.mode === "include" ? matched : !matched) return true;
+  }
+  return false;
+}
+
+/** Whether an include target reaches the device by a kind no same-kind exclusion removed. */
+function survives(target: ConfigurationTarget, device: ConfigurationDeviceFacts, deviceExcluded: boolean, userExcluded: boolean): boolean {
+  const user = device.primaryUser;
+  switch (target.kind) {
+    case "group":
+      return (!deviceExcluded && device.deviceGroupIds.has(target.groupId)) || (!userExcluded && !!user?.groupIds.has(target.groupId));
+    case "allDevices":
+      return !deviceExcluded;
+    case "allLicensedUsers":
+      return !userExcluded && !!user?.licensed;
+    case "configurationManagerCollection":
+      return !deviceExcluded && device.configurationManagerCollectionIds.has(target.collectionId);
+    case "scopeTagGroup": {
+      const id = target.entraObjectId;
+      const byDevice = target.targetType !== "user" && (device.deviceGroupIds.has(id) || device.entraDeviceObjectId === id);
+      const byUser = target.targetType !== "device" && !!user && (user.groupIds.has(id) || user.id === id);
+      return (!deviceExcluded && byDevice) || (!userExcluded && byUser);
+    }
+    case "exclusionGroup":
+    case "unsupported":
+      return false;
+  }
+}

@@ -95,6 +95,8 @@ export interface RunningAllot {
   services: GraphServices;
   identity: IdentityStore;
   reconciler: Reconciler;
+  /** The configuration engine's maintained state (benchmarks drive full passes through it). */
+  configurations: ConfigurationStates;
   close(): Promise<void>;
 }
 
@@ -270,6 +272,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     services,
     identity,
     reconciler,
+    configurations: configurationStates,
     async close() {
       await app.close();
       await reconciler.stop();

@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  configurationApplies,
   evaluateConfiguration,
   type ConfigurationAssignmentInput,
   type ConfigurationDeviceFacts,
@@ -201,6 +202,8 @@ describe("properties", () => {
     fc.constantFrom("g1", "g2", "g3").map((groupId): ConfigurationTarget => ({ kind: "exclusionGroup", groupId })),
     fc.constant<ConfigurationTarget>({ kind: "allDevices" }),
     fc.constant<ConfigurationTarget>({ kind: "allLicensedUsers" }),
+    fc.record({ g: fc.constantFrom("g1", "g2", "user-1", "entra-1"), t: fc.constantFrom("none" as const, "user" as const, "device" as const) })
+      .map(({ g, t }): ConfigurationTarget => ({ kind: "scopeTagGroup", targetType: t, entraObjectId: g })),
   );
   const assignments = fc.array(
     fc.record({
@@ -222,6 +225,14 @@ describe("properties", () => {
       for (const id of r.decidingAssignmentIds) assert.ok(a.some((x) => x.id === id));
     }));
   });
+  it("the bulk path (configurationApplies) decides exactly as the explained evaluation", () => {
+    const removedToo = fc.boolean();
+    fc.assert(fc.property(assignments, facts, matches, removedToo, fc.boolean(), (a, d, m, removed, withUnknownFilter) => {
+      const device = removed ? { ...d, removedConfigurationIds: new Set(["cfg"]) } : d;
+      const match: FilterMatch = (id) => (withUnknownFilter && id === "f2" ? undefined : m[id as "f1" | "f2"]);
+      assert.equal(configurationApplies("cfg", a, device, match), evaluateConfiguration("cfg", a, device, match).applies);
+    }), { numRuns: 2000 });
+  });
   it("an exclusion never adds a device: removing every exclusion target can only widen who gets the configuration", () => {
     fc.assert(fc.property(assignments, facts, matches, (a, d, m) => {
       const without = a.filter((x) => x.target.kind !== "exclusionGroup" || x.intent === "remove");
@@ -231,8 +242,10 @@ describe("properties", () => {
     }));
   });
   it("a cross-kind exclusion changes nothing", () => {
-    fc.assert(fc.property(assignments, groups, matches, (a, deviceGroups, m) => {
-      // the exclusion group x holds only the user: device-kind includes must be unaffected
+    fc.assert(fc.property(assignments, groups, matches, (all, deviceGroups, m) => {
+      // the exclusion group x holds only the user, who is reached by no include (unlicensed, in no other group):
+      // the device-kind includes must decide exactly as without it
+      const a = all.filter((x) => !(x.target.kind === "scopeTagGroup" && x.target.entraObjectId === "user-1"));
       const d1 = device({ deviceGroups, userGroups: [], licensed: false });
       const d2 = device({ deviceGroups, userGroups: ["x"], licensed: false });
       const withX = [...a, { id: "x", target: { kind: "exclusionGroup", groupId: "x" } as ConfigurationTarget, intent: "apply" as const }];

@@ -4,6 +4,7 @@
 // nothing here can go stale.
 
 import { compileFilterRule, type CompiledFilterRule, type DevicePlatform } from "../../engine/assignmentFilter/index.js";
+import { configurationPlatform, type PlatformFamily } from "../../engine/configurationStatus.js";
 import type { ConfigurationAssignmentInput, ConfigurationDeviceFacts, ConfigurationTarget } from "../../engine/configurationApplicability.js";
 import type { CompiledModel, StorageTable } from "../../odata/compiledModel.js";
 import type { SqlExecutor } from "../../store/database.js";
@@ -12,6 +13,8 @@ import type { EntityStore, StoredEntity } from "../../store/entityStore.js";
 export interface CataloguedConfiguration {
   id: string;
   odataType: string;
+  /** The platform family the type targets (undefined: any), for the final status. */
+  platform: PlatformFamily | undefined;
   displayName: string;
   version: number;
   doc: Record<string, unknown>;
@@ -99,6 +102,7 @@ export class ConfigurationCatalogue {
       catalogue.configurations.set(c.id, {
         id: c.id,
         odataType: `#microsoft.graph.${c.type}`,
+        platform: configurationPlatform(c.type),
         displayName: String(c.doc.displayName ?? ""),
         version: Number(c.doc.version ?? 1),
         doc: c.doc,

@@ -53,8 +53,13 @@ export class ConfigurationDeviceFactsReader {
       for (const r of rows) entraByDeviceId.set(String(r.device_id).toLowerCase(), r.id as string);
     }
     const userIds = [...new Set(devices.map((m) => String(m.doc.userId ?? "")).filter((v) => v !== ""))];
-    const users = new Map<string, StoredEntity>();
-    for (let i = 0; i < userIds.length; i += 500) for (const [id, u] of await this.entities.getMany(x, this.users, tenantId, userIds.slice(i, i + 500))) users.set(id, u);
+    // Only the licence matters (accountEnabled, an indexed column): documents are not decoded.
+    const users = new Map<string, { id: string; enabled: boolean }>();
+    if (userIds.length) {
+      const enabled = columnOf(this.users, "accountEnabled");
+      const rows = await x.all(`SELECT id, ${enabled} AS enabled FROM ${this.users.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList("id", d.param(2))}`, [tenantId, d.bindList(userIds)]);
+      for (const r of rows) users.set(r.id as string, { id: r.id as string, enabled: r.enabled !== false && r.enabled !== 0 });
+    }
     const members = [...entraByDeviceId.values(), ...users.keys()];
     const groupsOf = new Map<string, Set<string>>();
     if (members.length) {
@@ -76,7 +81,7 @@ export class ConfigurationDeviceFactsReader {
           managedDeviceId: device.id,
           entraDeviceObjectId: entra,
           deviceGroupIds: (entra && groupsOf.get(entra)) || none,
-          primaryUser: user ? { id: user.id, groupIds: groupsOf.get(user.id) ?? none, licensed: user.doc.accountEnabled !== false } : undefined,
+          primaryUser: user ? { id: user.id, groupIds: groupsOf.get(user.id) ?? none, licensed: user.enabled } : undefined,
           configurationManagerCollectionIds: none,
           removedConfigurationIds: removedConfigurationIds(device.doc),
         },

@@ -10,8 +10,8 @@
 // re-stamps a row, so an older wave never settles a newer answer.
 
 import { randomUUID } from "node:crypto";
-import { evaluateConfiguration, type ConfigurationApplicability, type ConfigurationDeviceFacts } from "../../engine/configurationApplicability.js";
-import { finalStatusFor, type ConfigurationDeviceStatus } from "../../engine/configurationStatus.js";
+import { configurationApplies, evaluateConfiguration, type ConfigurationApplicability, type ConfigurationDeviceFacts, type FilterMatch } from "../../engine/configurationApplicability.js";
+import { configurationPlatform, devicePlatform, type ConfigurationDeviceStatus } from "../../engine/configurationStatus.js";
 import { filterableManagedDevice } from "../../engine/filterableManagedDevice.js";
 import { scheduleStep, type LifecycleTiming } from "../../engine/lifecycleTiming.js";
 import type { CompiledModel } from "../../odata/compiledModel.js";
@@ -99,15 +99,26 @@ export class ConfigurationStates {
     return ConfigurationCatalogue.load(this.entities, this.tables, x, tenantId);
   }
 
-  /** The engine's full answer for one device and one configuration (explain, and every re-evaluation). */
-  evaluate(catalogue: ConfigurationCatalogue, configuration: CataloguedConfiguration, device: StoredEntity, facts: ConfigurationDeviceFacts): ConfigurationApplicability {
+  /** Filter results for one device, each filter evaluated at most once. */
+  private filterMatcher(catalogue: ConfigurationCatalogue, device: StoredEntity): FilterMatch {
     let record: ReturnType<typeof filterableManagedDevice> | undefined;
-    return evaluateConfiguration(configuration.id, configuration.assignments, facts, (filterId) => {
+    const results = new Map<string, boolean | undefined>();
+    return (filterId) => {
+      if (results.has(filterId)) return results.get(filterId);
       const filter = catalogue.filters.get(filterId);
-      if (!filter?.compiled) return undefined;
-      record ??= filterableManagedDevice(device.doc);
-      return filter.compiled.matches(record);
-    });
+      let result: boolean | undefined;
+      if (filter?.compiled) {
+        record ??= filterableManagedDevice(device.doc);
+        result = filter.compiled.matches(record);
+      }
+      results.set(filterId, result);
+      return result;
+    };
+  }
+
+  /** The engine's full answer for one device and one configuration, with its explanation (explain). */
+  evaluate(catalogue: ConfigurationCatalogue, configuration: CataloguedConfiguration, device: StoredEntity, facts: ConfigurationDeviceFacts): ConfigurationApplicability {
+    return evaluateConfiguration(configuration.id, configuration.assignments, facts, this.filterMatcher(catalogue, device));
   }
 
   /** Re-evaluates the scope inside the caller's transaction; `subjectId` names what changed (for read-timed steps). */
@@ -130,12 +141,15 @@ export class ConfigurationStates {
       const withFacts = await this.facts.read(tx, tenantId, [...found.values()]);
       const desired = new Map<string, StateRow>();
       for (const { device, facts } of withFacts) {
+        const matches = this.filterMatcher(catalogue, device);
+        const platform = devicePlatform(device.doc.operatingSystem as string | undefined);
         for (const configurationId of catalogue.candidatesFor(facts)) {
           if (only && !only.has(configurationId)) continue;
           const configuration = catalogue.configurations.get(configurationId)!;
           summary.pairsEvaluated++;
-          if (!this.evaluate(catalogue, configuration, device, facts).applies) continue;
-          const finalStatus = finalStatusFor(configuration.odataType, device.doc.operatingSystem as string | undefined);
+          if (!configurationApplies(configuration.id, configuration.assignments, facts, matches)) continue;
+          const wanted = configuration.platform;
+          const finalStatus: ConfigurationDeviceStatus = !wanted || wanted === platform ? "compliant" : "notApplicable";
           desired.set(`${configurationId}|${device.id}`, { configurationId, managedDeviceId: device.id, status: finalStatus, finalStatus });
         }
       }
