@@ -333,20 +333,28 @@ function renderMarkdown(report: { generatedAt: string; machine: string; commit: 
 
 async function main() {
   process.on("SIGINT", () => (killAllotProcesses(), process.exit(130)));
-  const runs: Run[] = [await sqliteRun()];
-  runs.push(flags["skip-postgres"] ? { backend: "postgres", skipped: "--skip-postgres", notes: [] } : await postgresRun());
+  // The source measured is the one at the start (edits during a long run do not change the servers started).
+  const dirtyAtStart = git("status", "--porcelain").split("\n").filter(Boolean).length;
+  const commit = `${git("rev-parse", "--short", "HEAD")}${dirtyAtStart ? `, ${dirtyAtStart} uncommitted file(s)` : ""}`;
   const cpus = os.cpus();
-  const dirty = git("status", "--porcelain").split("\n").filter(Boolean).length;
-  const report = {
-    generatedAt: new Date().toISOString(),
-    machine: `${cpus.length} CPUs (${cpus[0]?.model.trim()}), ${os.platform()} ${os.release()} ${os.arch()}, Node ${process.version}`,
-    commit: `${git("rev-parse", "--short", "HEAD")}${dirty ? `, ${dirty} uncommitted file(s)` : ""}`,
-    settings,
-    runs,
+  const runs: Run[] = [];
+  /** Written after each backend, so a long run interrupted later keeps what it measured. */
+  const save = async () => {
+    const report = {
+      generatedAt: new Date().toISOString(),
+      machine: `${cpus.length} CPUs (${cpus[0]?.model.trim()}), ${os.platform()} ${os.release()} ${os.arch()}, Node ${process.version}`,
+      commit,
+      settings,
+      runs,
+    };
+    await mkdir(resultsDir, { recursive: true });
+    await writeFile(join(resultsDir, "changeAssignments.json"), `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(join(resultsDir, "changeAssignments.md"), renderMarkdown(report));
   };
-  await mkdir(resultsDir, { recursive: true });
-  await writeFile(join(resultsDir, "changeAssignments.json"), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(join(resultsDir, "changeAssignments.md"), renderMarkdown(report));
+  runs.push(await sqliteRun());
+  await save();
+  runs.push(flags["skip-postgres"] ? { backend: "postgres", skipped: "--skip-postgres", notes: [] } : await postgresRun());
+  await save();
   for (const r of runs) {
     if (r.skipped) log(`${r.backend}: skipped (${r.skipped})`);
     else log(`${r.backend}: remove ${r.loops!.remove.requestsPerSecond}/s, restore ${r.loops!.restore.requestsPerSecond}/s, GET ${r.loops!.getBaseline.requestsPerSecond}/s, PATCH ${r.loops!.patchBaseline.requestsPerSecond}/s; ratios ${JSON.stringify(r.ratios)}; ${r.consistency!.violations.length} consistency violations`);

@@ -222,6 +222,36 @@ for (const backend of await backendsToTest()) {
       ]);
     });
 
+    it("inside $batch each changeAssignments is answered on its own: 204 for a good one, 400 for a bad one, which changes nothing", async () => {
+      const [good, bad] = [await enroll(s), await enroll(s)];
+      const config = await configuration(s);
+      const untouched = await snapshot(s, bad);
+      const headers = { "content-type": "application/json" };
+      const res = await s.call("POST", "/$batch", {
+        requests: [
+          { id: "1", method: "POST", url: `/deviceManagement/managedDevices/${good}/changeAssignments`, headers, body: { deviceAssignmentItems: [configItem(config)] } },
+          { id: "2", method: "POST", url: `/deviceManagement/managedDevices/${bad}/changeAssignments`, headers, body: { deviceAssignmentItems: [configItem(randomUUID())] } },
+        ],
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const byId = new Map((res.body.responses as any[]).map((r) => [r.id, r]));
+      assert.equal(byId.get("1").status, 204);
+      assert.equal(byId.get("2").status, 400);
+      assert.equal(byId.get("2").body.error.code, "BadRequest");
+      assert.deepEqual(itemsOf(await resultOf(s, good)), [[config, "remove", "removed"]]);
+      assert.equal(await snapshot(s, bad), untouched);
+    });
+
+    it("$metadata declares the action bound to managedDevice and the three enums with the documented members", async () => {
+      const metadata = (await s.call("GET", "/$metadata")).text;
+      assert.match(metadata, /<Action Name="changeAssignments" IsBound="true">\s*<Parameter Name="bindingParameter" Type="microsoft.graph.managedDevice"\/>\s*<Parameter Name="deviceAssignmentItems" Type="Collection\(microsoft.graph.deviceAssignmentItem\)"\/>/);
+      assert.match(metadata, /<ComplexType Name="changeAssignmentsActionResult" BaseType="microsoft.graph.deviceActionResult">/);
+      const members = (name: string) => [...(new RegExp(`<EnumType Name="${name}">([\\s\\S]*?)</EnumType>`).exec(metadata)?.[1] ?? "").matchAll(/Member Name="([^"]+)"/g)].map((m) => m[1]);
+      assert.deepEqual(members("deviceAssignmentItemType"), ["application", "deviceConfiguration", "deviceManagementConfigurationPolicy", "mobileAppConfiguration", "unknownFutureValue"]);
+      assert.deepEqual(members("deviceAssignmentItemIntent"), ["remove", "restore", "unknownFutureValue"]);
+      assert.deepEqual(members("deviceAssignmentItemStatus"), ["initiated", "inProgress", "removed", "error", "succeeded", "unknownFutureValue"]);
+    });
+
     it("duplicate items collapse into one (ids compared case-insensitively)", async () => {
       const device = await enroll(s);
       const a = await configuration(s);
@@ -304,6 +334,10 @@ for (const backend of await backendsToTest()) {
         const foreign = await tokenFor(s.url, OTHER_TENANT, "c4a11e00-0000-4000-8000-0000000000a1", "other-secret");
         await expectRejected(await change(s, path(), [], { authorization: `Bearer ${foreign}` }), 404, "ResourceNotFound");
         await expectRejected(await change(s, `/deviceManagement/comanagedDevices/${device}`, [configItem(removed)], { authorization: `Bearer ${foreign}` }), 404, "ResourceNotFound");
+        // …and another tenant's configuration is no item of this tenant.
+        const theirs = await s.call("POST", "/deviceManagement/deviceConfigurations", { "@odata.type": "#microsoft.graph.windows10CustomConfiguration", displayName: "Theirs" }, { authorization: `Bearer ${foreign}` });
+        assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+        await expectRejected(await change(s, path(), [configItem(theirs.body.id)]), 400, "BadRequest", new RegExp(theirs.body.id));
       });
 
       it("GET on the action is no route: 400", async () => {
