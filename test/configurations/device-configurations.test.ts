@@ -489,6 +489,11 @@ for (const backend of await backendsToTest()) {
         const c = await create(s, "windows10CustomConfiguration", { displayName: "audited" });
         const events = await list(s, `/deviceManagement/auditEvents?$filter=${encodeURIComponent("category eq 'DeviceConfiguration'")}`);
         assert.ok(events.some((e) => e.activityType === "Create windows10CustomConfiguration" && JSON.stringify(e.resources).includes(c.id)), JSON.stringify(events.at(-1)));
+        assert.equal((await s.call("POST", `${CONFIGS}/${c.id}/assign`, { assignments: [group(GROUP)] })).status, 200);
+        const f = await filter(s);
+        const after = await list(s, `/deviceManagement/auditEvents?$filter=${encodeURIComponent("category eq 'DeviceConfiguration' or category eq 'AssignmentFilter'")}`);
+        assert.ok(after.some((e) => e.activityType === "assign" && e.category === "DeviceConfiguration" && JSON.stringify(e.resources).includes(c.id)));
+        assert.ok(after.some((e) => e.activityType === "Create deviceAndAppManagementAssignmentFilter" && e.category === "AssignmentFilter" && JSON.stringify(e.resources).includes(f.id)));
       });
 
       it("reads need DeviceManagementConfiguration.Read.All or ReadWrite.All; writes need ReadWrite.All", async () => {

@@ -85,9 +85,10 @@ export function configurationActions(assignments: ConfigurationAssignments, iden
     },
 
     async assignmentFilterSupportedProperties(ctx, { binding, args }) {
-      const platform = binding.kind === "entity" ? platformOf(ctx, binding.entity.doc.platform) : platformOf(ctx, args.platform);
-      if (binding.kind !== "entity" && args.platform === undefined) throw badRequest("The function 'getPlatformSupportedProperties' needs its 'platform' parameter.");
       for (const name of Object.keys(args)) if (name !== "platform") throw badRequest(`The parameter '${name}' is not a parameter of this function.`);
+      if (binding.kind !== "entity" && args.platform === undefined) throw badRequest("The function 'getPlatformSupportedProperties' needs its 'platform' parameter.");
+      // An instance answers for its own platform; the collection function for the one named.
+      const platform = platformOf(ctx, binding.kind === "entity" ? binding.entity.doc.platform : args.platform);
       return { status: 200, body: { "@odata.context": collectionContext(ctx, "assignmentFilterSupportedProperty"), value: supportedProperties(platform) } };
     },
   };
