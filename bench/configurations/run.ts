@@ -12,7 +12,7 @@
 
 import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +36,8 @@ const { values: flags } = parseArgs({
     reach: { type: "string" },
     quick: { type: "boolean", default: false },
     "skip-postgres": { type: "boolean", default: false },
+    /** Run one backend only; its figures replace that backend's in the results files (run both in parallel). */
+    backend: { type: "string" },
   },
 });
 const n = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
@@ -128,9 +130,14 @@ async function runBackend(name: "sqlite" | "postgres"): Promise<BackendResult> {
       return text ? JSON.parse(text) : undefined;
     };
 
+    // 0. The tenant holds only what the benchmark creates (the demo fixture's configurations would be evaluated too).
+    for (const c of (await call("GET", "/beta/deviceManagement/deviceConfigurations?$select=id")).value as { id: string }[]) {
+      await call("DELETE", `/beta/deviceManagement/deviceConfigurations/${c.id}`);
+    }
+
     // 1. The fleet.
     let t = process.hrtime.bigint();
-    const batch = 25_000;
+    const batch = 10_000;
     for (let done = 0; done < settings.devices; done += batch) {
       const devices = Math.min(batch, settings.devices - done);
       await call("POST", "/_allot/fleet", { devices, users: Math.ceil(devices / 10), groups: done === 0 ? settings.groups : 0, seed: `bench-${done}` });
@@ -144,7 +151,12 @@ async function runBackend(name: "sqlite" | "postgres"): Promise<BackendResult> {
     const tables = allot.configurations.tables;
     const groupsTable = model.entitySets.get("groups")!.table;
     const devicesTable = model.entitySets.get("devices")!.table;
-    const groupIds = (await db.all(`SELECT id FROM ${groupsTable.name} WHERE tenant_id = ${p(1)} ORDER BY seq`, [tenant])).map((r) => r.id as string);
+    // Targets as tenants use them: mostly static groups (tens to hundreds of devices or users); a few broad dynamic
+    // device groups and All devices assignments, which reach a large share of the fleet.
+    const groupRows = await db.all(`SELECT id, doc FROM ${groupsTable.name} WHERE tenant_id = ${p(1)} ORDER BY seq`, [tenant]);
+    const isDynamic = (r: Record<string, unknown>) => JSON.stringify(r.doc).includes("DynamicMembership");
+    const staticGroupIds = groupRows.filter((r) => !isDynamic(r)).map((r) => r.id as string);
+    const dynamicGroupIds = groupRows.filter(isDynamic).map((r) => r.id as string);
 
     // 2. A group of exactly `reach` devices for the configuration whose overview is measured.
     const big = await call("POST", "/beta/groups", { displayName: "Bench reach group", mailEnabled: false, mailNickname: "benchreach", securityEnabled: true });
@@ -179,9 +191,10 @@ async function runBackend(name: "sqlite" | "postgres"): Promise<BackendResult> {
       const filtered = i % 3 === 0 && configuration !== configurations[0];
       let doc: Record<string, unknown>;
       if (configuration === configurations[0]) doc = { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: big.id };
-      else if (i % 97 === 0) doc = { "@odata.type": "#microsoft.graph.allDevicesAssignmentTarget" };
-      else if (i % 10 === 9) doc = { "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", groupId: pick(groupIds) };
-      else doc = { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: pick(groupIds) };
+      else if (i % 700 === 1) doc = { "@odata.type": "#microsoft.graph.allDevicesAssignmentTarget" };
+      else if (i % 100 === 2 && dynamicGroupIds.length) doc = { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: pick(dynamicGroupIds) };
+      else if (i % 10 === 9) doc = { "@odata.type": "#microsoft.graph.exclusionGroupAssignmentTarget", groupId: pick(staticGroupIds) };
+      else doc = { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: pick(staticGroupIds) };
       const excluded = doc["@odata.type"] === "#microsoft.graph.exclusionGroupAssignmentTarget";
       assignments.push({ id: randomUUID(), type: "deviceConfigurationAssignment", parentId: configuration.id, doc: { target: target(doc, filtered && !excluded), intent: "apply", source: "direct", sourceId: null } });
     }
@@ -264,13 +277,30 @@ async function postgresReachable() {
   }
 }
 
-const results: BackendResult[] = [];
-const notes: string[] = [];
+let results: BackendResult[] = [];
+let notes: string[] = [];
 process.stdout.write(`configurations benchmark: ${JSON.stringify(settings)}\n`);
-results.push(await runBackend("sqlite"));
-if (flags["skip-postgres"]) notes.push("PostgreSQL skipped (--skip-postgres).");
+const only = flags.backend;
+if (only !== undefined && only !== "sqlite" && only !== "postgres") throw new Error("--backend is sqlite or postgres");
+if (only) {
+  // Keep the other backend's figures of a run with the same settings.
+  try {
+    const previous = JSON.parse(await readFile(join(resultsDir, "configurations.json"), "utf8"));
+    if (JSON.stringify(previous.settings) === JSON.stringify(settings)) {
+      results = (previous.results as BackendResult[]).filter((r) => r.backend !== only);
+      notes = (previous.notes as string[]).filter((n) => !n.startsWith(only === "sqlite" ? "SQLite" : "PostgreSQL"));
+    }
+  } catch {
+    // no earlier results
+  }
+}
+if (!only || only === "sqlite") results.push(await runBackend("sqlite"));
+if (only === "sqlite") {
+  // PostgreSQL runs in its own process.
+} else if (flags["skip-postgres"]) notes.push("PostgreSQL skipped (--skip-postgres).");
 else if (!(await postgresReachable())) notes.push(`PostgreSQL at ${POSTGRES_URL} unreachable: skipped.`);
 else results.push(await runBackend("postgres"));
+results.sort((a, b) => a.backend.localeCompare(b.backend) * -1);
 
 const commit = (() => {
   try {
@@ -279,13 +309,14 @@ const commit = (() => {
     return "unknown";
   }
 })();
-const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(os.totalmem() / 1024 ** 3), node: process.version };
+// The load average says how much of the machine the run had (a shared machine skews absolute figures; ratios less).
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(os.totalmem() / 1024 ** 3), node: process.version, loadAverage1m: Number(os.loadavg()[0].toFixed(1)) };
 await mkdir(resultsDir, { recursive: true });
 await writeFile(join(resultsDir, "configurations.json"), JSON.stringify({ date: new Date().toISOString(), commit, machine, settings, quick, results, notes }, null, 2) + "\n");
 const md = [
   "# Configuration engine benchmark",
   "",
-  `${new Date().toISOString()} · commit ${commit} · ${machine.cpus} × ${machine.cpuModel} · Node ${machine.node}${quick ? " · quick" : ""}`,
+  `${new Date().toISOString()} · commit ${commit} · ${machine.cpus} × ${machine.cpuModel} · Node ${machine.node} · load average ${machine.loadAverage1m}${quick ? " · quick" : ""}`,
   "",
   `${settings.devices} devices, ${settings.groups} fleet groups, ${settings.configurations} configurations, ${settings.assignments} assignments (${results[0]?.assignmentsWithFilters ?? 0} with filters), ${settings.filters} filters.`,
   "",

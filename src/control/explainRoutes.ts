@@ -124,7 +124,9 @@ async function explainAutopilot(deps: ExplainDeps, tx: SqlExecutor, tenantId: st
           ? choice.outcome === "failed" ? `chosen, but its device type does not fit the hardware (${choice.detailedStatus})` : `chosen (reached through ${via})`
           : via === null
             ? excludedBy.length ? "an exclusion group holds the device" : "no assignment reaches the device"
-            : via === "allDevices" ? "an All devices profile is only the default" : "an older profile reaches the device",
+            : via === "allDevices"
+              ? choice.outcome !== "notAssigned" && "via" in choice && choice.via === "allDevices" ? "an older All devices profile is the default" : "an All devices profile is only the default: a profile targeting the device wins"
+              : "an older profile reaches the device",
       };
     }),
   };

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { backendsToTest, startTestServer, type TestServer } from "../support/allotUnderTest.js";
+import { notifyManagedDeviceChanges } from "../../src/graph/graphContext.js";
+import { DEMO_TENANT_ID as DEMO_TENANT, backendsToTest, startTestServer, type TestServer } from "../support/allotUnderTest.js";
 
 const newGroup = (name: string) => ({ displayName: name, mailEnabled: false, mailNickname: name.replace(/\W/g, "").toLowerCase(), securityEnabled: true });
 const custom = (name: string) => ({ "@odata.type": "#microsoft.graph.windows10CustomConfiguration", displayName: name, omaSettings: [] });
@@ -185,6 +186,66 @@ for (const backend of await backendsToTest()) {
       const missing = await s.call("GET", "/_allot/explain/devices/00000000-0000-4000-8000-000000000000");
       assert.equal(missing.status, 404);
       assert.equal(missing.body.error.code, "ResourceNotFound");
+    });
+
+    it("assign replaces the whole set and the reports follow; a legacy group assignment includes or excludes its group", async () => {
+      const id = await create(custom("Assigned by action"));
+      const post = (body: unknown) => s.call("POST", `/deviceManagement/deviceConfigurations/${id}/assign`, body);
+      let r = await post({ assignments: [{ target: allDevices() }] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await reachedNames(id), ["DESK-002", "KIOSK-001"]);
+      r = await post({ assignments: [{ target: groupTarget(groupId) }] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await reachedNames(id), ["KIOSK-001"], "the All devices assignment is gone");
+      r = await post({ assignments: [], deviceConfigurationGroupAssignments: [{ targetGroupId: groupId, excludeGroup: false }] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await reachedNames(id), ["KIOSK-001"], "the legacy group assignment includes the group");
+      r = await post({ assignments: [{ target: allDevices() }], deviceConfigurationGroupAssignments: [{ targetGroupId: groupId, excludeGroup: true }] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await reachedNames(id), ["DESK-002"], "the legacy exclusion removes the group's device");
+      r = await post({ assignments: [] });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await statuses(id), [], "an empty list unassigns everything");
+      await assertConsistent(id);
+    });
+
+    it("explain covers Autopilot profiles: the oldest created profile reaching the device is chosen, the others say why not", async () => {
+      const AAD = "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile";
+      const older = (await s.call("POST", "/deviceManagement/windowsAutopilotDeploymentProfiles", { "@odata.type": AAD, displayName: "Older" })).body;
+      await new Promise((r) => setTimeout(r, 5));
+      const newer = (await s.call("POST", "/deviceManagement/windowsAutopilotDeploymentProfiles", { "@odata.type": AAD, displayName: "Newer" })).body;
+      const ap = (await s.call("POST", "/_allot/devices", { deviceName: "AP-001", autopilot: { groupTag: "Bench" } })).body;
+      const apGroup = (await s.call("POST", "/groups", newGroup("Autopilot explain"))).body.id;
+      await s.call("POST", `/groups/${apGroup}/members/$ref`, { "@odata.id": `${s.graph}/directoryObjects/${ap.entraObjectId}` });
+      for (const p of [older, newer]) {
+        const r = await s.call("POST", `/deviceManagement/windowsAutopilotDeploymentProfiles/${p.id}/assignments`, { target: { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId: apGroup } });
+        assert.equal(r.status, 201, r.text);
+      }
+      const x = (await s.call("GET", `/_allot/explain/devices/${ap.managedDeviceId}`)).body.autopilot;
+      assert.equal(x.autopilotDeviceIdentityId, ap.autopilotDeviceId);
+      assert.deepEqual(x.choice, { outcome: "assigned", profileId: older.id, via: "group" });
+      const byId = new Map(x.profiles.map((p: any) => [p.id, p]));
+      assert.deepEqual([(byId.get(older.id) as any).chosen, (byId.get(newer.id) as any).chosen, (byId.get(newer.id) as any).reason], [true, false, "an older profile reaches the device"]);
+      assert.equal((await s.call("GET", `/_allot/explain/devices/${desk.managedDeviceId}`)).body.autopilot, null);
+    });
+
+    it("a configuration removed from a device with changeAssignments does not apply to it: removed by changeAssignments", async () => {
+      const id = await create(custom("Removed on one device"));
+      await assign(id, allDevices());
+      assert.ok((await reachedNames(id)).includes("DESK-002"));
+      // What the changeAssignments helper keeps in the managed device's document, then tells the listeners.
+      const { allot } = s;
+      const table = allot.configurations.facts.managedDevices;
+      await allot.db.transaction(async (tx) => {
+        const device = (await allot.services.entities.get(tx, table, DEMO_TENANT, desk.managedDeviceId))!;
+        await allot.services.entities.replace(tx, table, DEMO_TENANT, { ...device, doc: { ...device.doc, _removedAssignmentItems: [{ itemId: id, itemType: "deviceConfiguration" }] } });
+        await notifyManagedDeviceChanges(allot.services, tx, DEMO_TENANT, [desk.managedDeviceId]);
+      });
+      assert.ok(!(await reachedNames(id)).includes("DESK-002"));
+      assert.ok((await reachedNames(id)).includes("KIOSK-001"));
+      const c = (await s.call("GET", `/_allot/explain/devices/${desk.managedDeviceId}`)).body.configurations.find((x: any) => x.id === id);
+      assert.deepEqual([c.applies, c.outcome, c.reason], [false, "removedByChangeAssignments", "removed by changeAssignments"]);
+      await assertConsistent(id);
     });
 
     it("deleting a managed device removes its statuses from every configuration's report and counts", async () => {

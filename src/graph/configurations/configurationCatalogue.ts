@@ -6,7 +6,8 @@
 import { compileFilterRule, type CompiledFilterRule, type DevicePlatform } from "../../engine/assignmentFilter/index.js";
 import { configurationPlatform, type PlatformFamily } from "../../engine/configurationStatus.js";
 import type { ConfigurationAssignmentInput, ConfigurationDeviceFacts, ConfigurationTarget } from "../../engine/configurationApplicability.js";
-import type { CompiledModel, StorageTable } from "../../odata/compiledModel.js";
+import type { StorageTable } from "../../odata/compiledModel.js";
+import type { ConfigurationTables } from "./configurationTargets.js";
 import type { SqlExecutor } from "../../store/database.js";
 import type { EntityStore, StoredEntity } from "../../store/entityStore.js";
 
@@ -60,19 +61,10 @@ export function assignmentOf(entity: StoredEntity): ConfigurationAssignmentInput
   return { id: entity.id, target: targetOf(target), filter, intent: entity.doc.intent === "remove" ? "remove" : "apply" };
 }
 
-export interface ConfigurationTables {
-  configurations: StorageTable;
-  assignments: StorageTable;
-  filters: StorageTable;
-}
-
-export function configurationTables(model: CompiledModel): ConfigurationTables {
-  const dm = model.entityType("deviceManagement").navigation;
-  return {
-    configurations: dm.get("deviceConfigurations")!.table!,
-    assignments: model.entityType("deviceConfiguration").navigation.get("assignments")!.table!,
-    filters: dm.get("assignmentFilters")!.table!,
-  };
+/** A legacy deviceConfigurationGroupAssignment (spec §2.6) as the engine sees it: a group included or excluded. */
+export function groupAssignmentOf(entity: StoredEntity): ConfigurationAssignmentInput {
+  const groupId = String(entity.doc.targetGroupId ?? "");
+  return { id: entity.id, target: entity.doc.excludeGroup === true ? { kind: "exclusionGroup", groupId } : { kind: "group", groupId }, intent: "apply" };
 }
 
 export async function allRows(entities: EntityStore, x: SqlExecutor, table: StorageTable, tenantId: string, parentId?: string): Promise<StoredEntity[]> {
@@ -112,6 +104,10 @@ export class ConfigurationCatalogue {
     for (const a of await entities.listAcrossParents(x, tables.assignments, tenantId)) {
       const configuration = a.parentId ? catalogue.configurations.get(a.parentId) : undefined;
       if (configuration) configuration.assignments.push(assignmentOf(a));
+    }
+    for (const a of await entities.listAcrossParents(x, tables.groupAssignments, tenantId)) {
+      const configuration = a.parentId ? catalogue.configurations.get(a.parentId) : undefined;
+      if (configuration) configuration.assignments.push(groupAssignmentOf(a));
     }
     for (const f of await allRows(entities, x, tables.filters, tenantId)) catalogue.addFilter(f);
     for (const c of catalogue.configurations.values()) catalogue.index(c);

@@ -14,12 +14,13 @@ import { configurationApplies, evaluateConfiguration, type ConfigurationApplicab
 import { configurationPlatform, devicePlatform, type ConfigurationDeviceStatus } from "../../engine/configurationStatus.js";
 import { filterableManagedDevice } from "../../engine/filterableManagedDevice.js";
 import { scheduleStep, type LifecycleTiming } from "../../engine/lifecycleTiming.js";
-import type { CompiledModel } from "../../odata/compiledModel.js";
+import type { CompiledModel, StorageTable } from "../../odata/compiledModel.js";
 import type { Reconciler, WorkHandler } from "../../reconcile/reconciler.js";
 import type { SqlExecutor } from "../../store/database.js";
 import type { EntityStore, StoredEntity } from "../../store/entityStore.js";
 import type { Clock } from "../../time/clock.js";
-import { ConfigurationCatalogue, assignmentOf, configurationTables, type CataloguedConfiguration, type ConfigurationTables } from "./configurationCatalogue.js";
+import { ConfigurationCatalogue, assignmentOf, groupAssignmentOf, type CataloguedConfiguration } from "./configurationCatalogue.js";
+import { ConfigurationTables } from "./configurationTargets.js";
 import { ConfigurationDeviceFactsReader } from "./configurationDeviceFacts.js";
 
 export const CONFIGURATION_CHECK_IN_WORK = "configurationCheckIn";
@@ -91,7 +92,7 @@ export class ConfigurationStates {
     private readonly timing: () => LifecycleTiming,
     private readonly clock: Clock,
   ) {
-    this.tables = configurationTables(model);
+    this.tables = new ConfigurationTables(model);
     this.facts = new ConfigurationDeviceFactsReader(model, entities);
   }
 
@@ -164,17 +165,15 @@ export class ConfigurationStates {
           continue;
         }
         removed.push([row.configurationId, row.managedDeviceId]);
-        deltas.add(row.configurationId, row.status, -1);
       }
       for (const row of desired.values()) {
         const status: ConfigurationDeviceStatus = timing.kind === "immediate" ? row.finalStatus : "pending";
         added.push({ ...row, status });
-        deltas.add(row.configurationId, status, 1);
         if (status === "pending") pending++;
       }
       summary.rowsChanged += removed.length + added.length;
-      await this.deletePairs(tx, tenantId, removed);
-      await this.insertRows(tx, tenantId, added, waveId, nowText);
+      await this.deletePairs(tx, tenantId, removed, deltas);
+      await this.insertRows(tx, tenantId, added, waveId, nowText, deltas);
     };
 
     if (scope.devices === "all") {
@@ -227,14 +226,26 @@ export class ConfigurationStates {
     }));
   }
 
-  private async deletePairs(x: SqlExecutor, tenantId: string, pairs: [string, string][]) {
+  /**
+   * Deletes the pairs and moves the counts by what was actually deleted: under PostgreSQL's READ COMMITTED a row read
+   * as pending may have been settled by a wave since, and RETURNING reports the version that was deleted.
+   */
+  private async deletePairs(x: SqlExecutor, tenantId: string, pairs: [string, string][], deltas: CountDeltas) {
     const d = x.dialect;
     for (let i = 0; i < pairs.length; i += 10_000) {
-      await x.run(`DELETE FROM configuration_device_states WHERE tenant_id = ${d.param(1)} AND ${d.inPairs("configuration_id", "managed_device_id", d.param(2))}`, [tenantId, d.bindPairs(pairs.slice(i, i + 10_000))]);
+      const deleted = await x.all(
+        `DELETE FROM configuration_device_states WHERE tenant_id = ${d.param(1)} AND ${d.inPairs("configuration_id", "managed_device_id", d.param(2))} RETURNING configuration_id, status`,
+        [tenantId, d.bindPairs(pairs.slice(i, i + 10_000))],
+      );
+      for (const r of deleted) deltas.add(r.configuration_id as string, r.status as ConfigurationDeviceStatus, -1);
     }
   }
 
-  private async insertRows(x: SqlExecutor, tenantId: string, rows: StateRow[], waveId: string, at: string) {
+  /**
+   * Inserts new rows and counts the ones actually inserted: a concurrent re-evaluation of the same pair (another
+   * transaction, PostgreSQL) may have inserted it first, and its counts already hold that row.
+   */
+  private async insertRows(x: SqlExecutor, tenantId: string, rows: StateRow[], waveId: string, at: string, deltas: CountDeltas) {
     const width = 7;
     const perStatement = Math.floor((x.dialect.name === "sqlite" ? 32_766 : 65_535) / width);
     for (let start = 0; start < rows.length; start += perStatement) {
@@ -244,7 +255,12 @@ export class ConfigurationStates {
         values.push(tenantId, r.configurationId, r.managedDeviceId, r.status, r.finalStatus, r.status === "pending" ? waveId : null, at);
         return `(${Array.from({ length: width }, (_, k) => x.dialect.param(i * width + k + 1)).join(", ")})`;
       });
-      await x.run(`INSERT INTO configuration_device_states (tenant_id, configuration_id, managed_device_id, status, final_status, wave_id, reported_at) VALUES ${tuples.join(", ")}`, values);
+      const inserted = await x.all(
+        `INSERT INTO configuration_device_states (tenant_id, configuration_id, managed_device_id, status, final_status, wave_id, reported_at) VALUES ${tuples.join(", ")}
+         ON CONFLICT (tenant_id, configuration_id, managed_device_id) DO NOTHING RETURNING configuration_id, status`,
+        values,
+      );
+      for (const r of inserted) deltas.add(r.configuration_id as string, r.status as ConfigurationDeviceStatus, 1);
     }
   }
 
@@ -256,15 +272,27 @@ export class ConfigurationStates {
     const now = this.clock.now();
     const waveId = randomUUID();
     const deltas = new CountDeltas();
-    const groups = await tx.all(`SELECT status, COUNT(*) AS n FROM configuration_device_states WHERE tenant_id = ${p(1)} AND configuration_id = ${p(2)} AND status <> 'pending' GROUP BY status`, [tenantId, configurationId]);
-    if (groups.length === 0) return;
-    for (const g of groups) {
-      deltas.add(configurationId, g.status as ConfigurationDeviceStatus, -Number(g.n));
-      deltas.add(configurationId, "pending", Number(g.n));
+    // One UPDATE per settled status, so the counts move by exactly the rows each one changed.
+    let moved = 0;
+    for (const status of ["compliant", "notApplicable", "error", "conflict"] as const) {
+      const r = await tx.run(
+        `UPDATE configuration_device_states SET status = 'pending', wave_id = ${p(1)}, reported_at = ${p(2)} WHERE tenant_id = ${p(3)} AND configuration_id = ${p(4)} AND status = ${p(5)}`,
+        [waveId, now.toISOString(), tenantId, configurationId, status],
+      );
+      deltas.add(configurationId, status, -r.changes);
+      deltas.add(configurationId, "pending", r.changes);
+      moved += r.changes;
     }
-    await tx.run(`UPDATE configuration_device_states SET status = 'pending', wave_id = ${p(1)}, reported_at = ${p(2)} WHERE tenant_id = ${p(3)} AND configuration_id = ${p(4)}`, [waveId, now.toISOString(), tenantId, configurationId]);
+    // Rows already pending join the new wave (they will receive the new version too).
+    await tx.run(`UPDATE configuration_device_states SET wave_id = ${p(1)} WHERE tenant_id = ${p(2)} AND configuration_id = ${p(3)} AND status = 'pending'`, [waveId, tenantId, configurationId]);
+    if (moved === 0 && !(await this.hasPending(tx, tenantId, configurationId))) return;
     await deltas.apply(tx, tenantId, now.toISOString());
     await this.reconciler.queue.enqueue(tx, { tenantId, id: waveId, kind: CONFIGURATION_CHECK_IN_WORK, subjectId: configurationId, step: 0, ...scheduleStep(timing, now), payload: {} });
+  }
+
+  private async hasPending(x: SqlExecutor, tenantId: string, configurationId: string): Promise<boolean> {
+    const p = (n: number) => x.dialect.param(n);
+    return (await x.all(`SELECT 1 AS one FROM configuration_device_states WHERE tenant_id = ${p(1)} AND configuration_id = ${p(2)} AND status = 'pending' LIMIT 1`, [tenantId, configurationId])).length > 0;
   }
 
   /** A configuration was deleted: its rows and counts go with it. */
@@ -278,8 +306,11 @@ export class ConfigurationStates {
    * The devices a configuration's change can affect: those it is applied to now (rows) and those its include
    * assignments reach (before exclusions and filters); "all" when an All devices/All licensed users include exists.
    */
-  async devicesReachedBy(tx: SqlExecutor, tenantId: string, configurationId: string, extraAssignments: StoredEntity[] = []): Promise<"all" | string[]> {
-    const assignments = [...(await this.allAssignments(tx, tenantId, configurationId)), ...extraAssignments].map(assignmentOf);
+  async devicesReachedBy(tx: SqlExecutor, tenantId: string, configurationId: string): Promise<"all" | string[]> {
+    const assignments = [
+      ...(await this.contained(tx, this.tables.assignments, tenantId, configurationId)).map(assignmentOf),
+      ...(await this.contained(tx, this.tables.groupAssignments, tenantId, configurationId)).map(groupAssignmentOf),
+    ];
     if (assignments.some((a) => a.target.kind === "allDevices" || a.target.kind === "allLicensedUsers")) return "all";
     const groups = assignments.flatMap((a) => (a.target.kind === "group" ? [a.target.groupId] : a.target.kind === "scopeTagGroup" ? [a.target.entraObjectId] : []));
     const reached = await this.facts.managedDevicesInGroups(tx, tenantId, [...new Set(groups)]);
@@ -287,13 +318,16 @@ export class ConfigurationStates {
     return [...new Set([...reached, ...current.map((r) => r.managed_device_id as string)])];
   }
 
-  private allAssignments(tx: SqlExecutor, tenantId: string, configurationId: string): Promise<StoredEntity[]> {
-    return this.entities.list(tx, this.tables.assignments, { tenantId, parentId: configurationId, orderBy: [], top: 100_000, skip: 0, count: false }).then((r) => r.rows);
+  private contained(tx: SqlExecutor, table: StorageTable, tenantId: string, configurationId: string): Promise<StoredEntity[]> {
+    return this.entities.list(tx, table, { tenantId, parentId: configurationId, orderBy: [], top: 100_000, skip: 0, count: false }).then((r) => r.rows);
   }
 
-  /** Re-evaluates one configuration over the devices its change can affect (before: `extra`, after: stored). */
-  async reevaluateConfiguration(tx: SqlExecutor, tenantId: string, configurationId: string, before: StoredEntity[] = []): Promise<EvaluationSummary> {
-    const devices = await this.devicesReachedBy(tx, tenantId, configurationId, before);
+  /**
+   * Re-evaluates one configuration over the devices its change can affect: those it applies to now (which covers
+   * what its assignments reached before) and those its assignments reach after the change.
+   */
+  async reevaluateConfiguration(tx: SqlExecutor, tenantId: string, configurationId: string): Promise<EvaluationSummary> {
+    const devices = await this.devicesReachedBy(tx, tenantId, configurationId);
     return this.reevaluate(tx, tenantId, { devices, configurations: [configurationId] }, configurationId);
   }
 
@@ -302,20 +336,17 @@ export class ConfigurationStates {
     return {
       apply: async (tx, item, at) => {
         const p = (n: number) => tx.dialect.param(n);
-        const groups = await tx.all(
-          `SELECT configuration_id, final_status, COUNT(*) AS n FROM configuration_device_states WHERE tenant_id = ${p(1)} AND wave_id = ${p(2)} AND status = 'pending' GROUP BY configuration_id, final_status`,
-          [item.tenantId, item.id],
-        );
-        if (groups.length === 0) return { more: false };
-        const deltas = new CountDeltas();
-        for (const g of groups) {
-          deltas.add(g.configuration_id as string, "pending", -Number(g.n));
-          deltas.add(g.configuration_id as string, g.final_status as ConfigurationDeviceStatus, Number(g.n));
-        }
-        await tx.run(
-          `UPDATE configuration_device_states SET status = final_status, wave_id = NULL, reported_at = ${p(1)} WHERE tenant_id = ${p(2)} AND wave_id = ${p(3)} AND status = 'pending'`,
+        // RETURNING: the counts move by exactly the rows this step settled, whatever ran concurrently.
+        const settled = await tx.all(
+          `UPDATE configuration_device_states SET status = final_status, wave_id = NULL, reported_at = ${p(1)} WHERE tenant_id = ${p(2)} AND wave_id = ${p(3)} AND status = 'pending' RETURNING configuration_id, final_status`,
           [at.toISOString(), item.tenantId, item.id],
         );
+        if (settled.length === 0) return { more: false };
+        const deltas = new CountDeltas();
+        for (const r of settled) {
+          deltas.add(r.configuration_id as string, "pending", -1);
+          deltas.add(r.configuration_id as string, r.final_status as ConfigurationDeviceStatus, 1);
+        }
         await deltas.apply(tx, item.tenantId, at.toISOString());
         return { more: false };
       },
