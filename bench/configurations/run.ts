@@ -309,13 +309,14 @@ const commit = (() => {
     return "unknown";
   }
 })();
-const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(os.totalmem() / 1024 ** 3), node: process.version };
+// The load average says how much of the machine the run had (a shared machine skews absolute figures; ratios less).
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(os.totalmem() / 1024 ** 3), node: process.version, loadAverage1m: Number(os.loadavg()[0].toFixed(1)) };
 await mkdir(resultsDir, { recursive: true });
 await writeFile(join(resultsDir, "configurations.json"), JSON.stringify({ date: new Date().toISOString(), commit, machine, settings, quick, results, notes }, null, 2) + "\n");
 const md = [
   "# Configuration engine benchmark",
   "",
-  `${new Date().toISOString()} · commit ${commit} · ${machine.cpus} × ${machine.cpuModel} · Node ${machine.node}${quick ? " · quick" : ""}`,
+  `${new Date().toISOString()} · commit ${commit} · ${machine.cpus} × ${machine.cpuModel} · Node ${machine.node} · load average ${machine.loadAverage1m}${quick ? " · quick" : ""}`,
   "",
   `${settings.devices} devices, ${settings.groups} fleet groups, ${settings.configurations} configurations, ${settings.assignments} assignments (${results[0]?.assignmentsWithFilters ?? 0} with filters), ${settings.filters} filters.`,
   "",

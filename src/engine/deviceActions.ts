@@ -10,6 +10,7 @@ export type DeviceActionName = "wipe" | "retire" | "syncDevice";
 export type DeviceDocument = Record<string, unknown>;
 
 export interface DeviceActionResult {
+  "@odata.type": "#microsoft.graph.deviceActionResult";
   actionName: string;
   actionState: "none" | "pending" | "canceled" | "active" | "done" | "failed" | "notSupported";
   startDateTime: string;
@@ -24,7 +25,8 @@ export const NEVER = "0001-01-01T00:00:00.000Z";
 function withResult(device: DeviceDocument, action: string, state: DeviceActionResult["actionState"], at: string, start = false): DeviceDocument {
   const results = ((device.deviceActionResults as DeviceActionResult[] | undefined) ?? []).filter((r) => r.actionName !== action || !start);
   const existing = results.find((r) => r.actionName === action);
-  const next: DeviceActionResult = { actionName: action, actionState: state, startDateTime: existing?.startDateTime ?? at, lastUpdatedDateTime: at };
+  // deviceActionResult has a derived type (changeAssignmentsActionResult), so every value says which it is.
+  const next: DeviceActionResult = { "@odata.type": "#microsoft.graph.deviceActionResult", actionName: action, actionState: state, startDateTime: existing?.startDateTime ?? at, lastUpdatedDateTime: at };
   // Intune keeps the latest result per action name.
   return { ...device, deviceActionResults: [...results.filter((r) => r.actionName !== action), next] };
 }

@@ -430,6 +430,9 @@ export class EntityRequests {
   private async changeReference(ctx: GraphContext, tx: SqlExecutor, req: GraphRequest): Promise<GraphResponse> {
     const steps = req.resolved.steps.slice(0, -1);
     const lastStep = steps.at(-1)!;
+    // Only navigations declared with references have $ref routes (bindable ones are linked on create only).
+    const navStep = [...steps].reverse().find((s) => s.kind === "navigation");
+    if (!navStep || navStep.kind !== "navigation" || !navStep.nav.references) throw this.noRoute(req);
     if (req.method === "POST" && lastStep.kind === "navigation") {
       const pos = await this.walk(ctx, tx, steps);
       if (pos.kind !== "collection" || !pos.provider?.addReference) throw this.noRoute(req);
@@ -452,9 +455,10 @@ export class EntityRequests {
   }
 }
 
-/** `https://graph.microsoft.com/v1.0/directoryObjects/{id}`, `…/users('{id}')`, `…/deviceConfigurations/{id}` or a bare id → the id. */
+/** `https://graph.microsoft.com/v1.0/directoryObjects/{id}`, `…/users('{id}')`, `…/deviceConfigurations/{id}`,
+ * `…/deviceManagement/managedDevices/{id}` or a bare id → the id. */
 export function referencedId(ref: string): string {
-  const m = /(?:^|\/)(?:directoryObjects|users|groups|devices|deviceConfigurations)(?:\/|\(')([^/'()?]+)(?:'\))?\/?$/.exec(ref.trim());
+  const m = /(?:^|\/)(?:directoryObjects|users|groups|devices|deviceConfigurations|managedDevices|comanagedDevices)(?:\/|\(')([^/'()?]+)(?:'\))?\/?$/.exec(ref.trim());
   const id = m ? m[1] : /^[0-9a-f-]{36}$/i.test(ref.trim()) ? ref.trim() : undefined;
   if (!id) throw badRequest(`Invalid object identifier '${ref}'.`);
   return decodeURIComponent(id);

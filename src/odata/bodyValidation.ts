@@ -57,7 +57,9 @@ export class BodyValidator {
       const at = key.indexOf("@");
       if (at > 0) {
         const navName = key.slice(0, at);
-        if (key.slice(at) === "@odata.bind" && type.navigation.get(navName)?.references) {
+        const bound = type.navigation.get(navName);
+        if (key.slice(at) === "@odata.bind" && (bound?.references || (bound?.bindable && mode === "create"))) {
+          if (!bound.collection && Array.isArray(value)) throw badRequest(`The value of '${key}' must be a single URL: '${navName}' is single-valued.`);
           const refs = Array.isArray(value) ? value : [value];
           if (!refs.every((r) => typeof r === "string")) throw badRequest(`The value of '${key}' must be a URL or an array of URLs.`);
           bindings[navName] = refs as string[];

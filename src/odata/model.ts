@@ -63,6 +63,11 @@ export interface NavigationDecl {
   storage: { kind: "contained" } | { kind: "provider"; provider: string };
   /** Supports $ref (add/remove references) — only provider navigations. */
   references?: boolean;
+  /**
+   * Accepts `nav@odata.bind` in a create body without offering $ref routes: the links of an entity set once when it
+   * is created (a run state's device, a detected app's devices). Only provider navigations with `addReference`.
+   */
+  bindable?: boolean;
   permissions?: OperationPermissions;
   /** Another name for a contained collection of the same type: both names serve the same rows. */
   aliasOf?: string;

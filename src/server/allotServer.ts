@@ -18,6 +18,9 @@ import { registerTimeControlRoutes } from "../control/timeControlRoutes.js";
 import { SharedSettings } from "../store/sharedSettings.js";
 import { ControlledClock } from "../time/controlledClock.js";
 import { SharedState } from "./sharedState.js";
+import { CHANGE_ASSIGNMENTS_WORK, changeAssignmentsHandler, changeAssignmentsWork, type ChangeAssignmentsOptions } from "../graph/devices/changeAssignmentsRequests.js";
+import { detectedAppBehaviour, deviceNavigationProviders } from "../graph/devices/deviceNavigation.js";
+import { assignedThroughEngine } from "../graph/devices/changeAssignmentsAssignedCheck.js";
 import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
@@ -173,7 +176,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     ["groupMembers", groupMembersProvider(memberships)],
     ["memberOf", memberOfProvider(memberships)],
   ]);
-  const timings = new LifecycleTimings(parseLifecycleTiming("1s"), [DEVICE_ACTION_WORK, AUTOPILOT_SYNC_WORK, MMD_REASSIGN_WORK, CONFIGURATION_CHECK_IN_WORK]);
+  const timings = new LifecycleTimings(parseLifecycleTiming("1s"), [DEVICE_ACTION_WORK, AUTOPILOT_SYNC_WORK, MMD_REASSIGN_WORK, CONFIGURATION_CHECK_IN_WORK, CHANGE_ASSIGNMENTS_WORK]);
   const faults = new FaultStore(db, graphModel);
   const shared = new SharedState(new SharedSettings(db), clock, timings, faults, REAL_LIMITS);
   await shared.refresh();
@@ -202,6 +205,10 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
+  for (const [name, provider] of Object.entries(deviceNavigationProviders(graphModel))) providers.set(name, provider);
+  behaviours.register("detectedApp", detectedAppBehaviour);
+  const changeAssignments: ChangeAssignmentsOptions = { reconciler, timing: timingOf(CHANGE_ASSIGNMENTS_WORK) };
+  reconciler.register(CHANGE_ASSIGNMENTS_WORK, changeAssignmentsWork(services, changeAssignments));
   const autopilot = new AutopilotAssignments(graphModel, entities, memberships, reconciler, timingOf(AUTOPILOT_SYNC_WORK));
   reconciler.register(AUTOPILOT_SYNC_WORK, autopilot.work());
   registerAutopilotBehaviours(behaviours, autopilot);
@@ -213,6 +220,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   for (const [name, provider] of Object.entries(configurationReportProviders(configurationStates))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => onConfigurationMembershipChanges(configurationStates, ctx, tx, changes));
   services.managedDeviceListeners.push((svc, tx, tenantId, ids) => onManagedDeviceChanges(configurationStates, svc, tx, tenantId, ids));
+  changeAssignments.isAssigned = assignedThroughEngine(configurationStates);
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, timingOf(DEVICE_ACTION_WORK)));
   // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
   const configurationListeners = new ConfigurationListeners();
@@ -225,6 +233,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
       Object.entries({
         ...memberGroupActions(memberships),
         deviceAction: deviceActionHandler(reconciler, timingOf(DEVICE_ACTION_WORK)),
+        changeAssignments: changeAssignmentsHandler(changeAssignments),
         ...autopilotActions(autopilot),
         ...configurationActions(configurations, identity),
       }),

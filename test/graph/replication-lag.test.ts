@@ -6,20 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { DEFAULT_ADMIN_KEY } from "../../src/server/allotServer.js";
-import { ControlledClock } from "../../src/time/controlledClock.js";
+import { ManualClock } from "../support/manualClock.js";
 import { backendsToTest, startTestServer, type TestServer } from "../support/allotUnderTest.js";
 
-/** The server's controlled clock over a "real time" these tests move by hand. */
-class ManualClock extends ControlledClock {
-  private static readonly start = Date.parse("2026-03-01T09:00:00Z");
-  private elapsedMs = 0;
-  constructor() {
-    super(() => ManualClock.start + this.elapsedMs);
-  }
-  advance(ms: number) {
-    this.elapsedMs += ms;
-  }
-}
 
 const newGroup = (name: string) => ({ displayName: name, mailEnabled: false, mailNickname: name.replace(/\W/g, ""), securityEnabled: true });
 const snapshotRows = async (s: TestServer) => Number((await s.allot.db.all<{ n: number }>("SELECT COUNT(*) AS n FROM replica_snapshots"))[0]!.n);
@@ -62,14 +51,14 @@ for (const backend of await backendsToTest()) {
 
       it("a PATCH then an immediate GET returns the old value; a GET after the lag returns the new one", async () => {
         const created = await s.call("POST", "/groups", newGroup("Before"));
-        clock.advance(2_001);
+        clock.advanceMs(2_001);
         assert.equal((await s.call("PATCH", `/groups/${created.body.id}`, { displayName: "After" })).status, 204);
         assert.equal((await s.call("GET", `/groups/${created.body.id}`)).body.displayName, "Before");
         const listed = await s.call("GET", `/groups?$filter=id eq '${created.body.id}'`);
         assert.deepEqual(listed.body.value.map((g: { displayName: string }) => g.displayName), ["Before"], "a list page shows the previous document too");
-        clock.advance(1_999);
+        clock.advanceMs(1_999);
         assert.equal((await s.call("GET", `/groups/${created.body.id}`)).body.displayName, "Before", "still within the lag");
-        clock.advance(2);
+        clock.advanceMs(2);
         assert.equal((await s.call("GET", `/groups/${created.body.id}`)).body.displayName, "After");
         assert.equal((await s.call("GET", `/groups?$filter=id eq '${created.body.id}'`)).body.value[0].displayName, "After");
       });
@@ -82,7 +71,7 @@ for (const backend of await backendsToTest()) {
         assert.equal(early.body.error.code, "Request_ResourceNotFound");
         const listed = await s.call("GET", `/groups?$filter=displayName eq 'Just created'`);
         assert.deepEqual(listed.body.value, []);
-        clock.advance(2_000);
+        clock.advanceMs(2_000);
         const late = await s.call("GET", `/groups/${created.body.id}`);
         assert.equal(late.status, 200);
         assert.equal(late.body.displayName, "Just created");
@@ -90,34 +79,34 @@ for (const backend of await backendsToTest()) {
 
       it("a DELETE then an immediate GET still finds the entity; after the lag it is 404", async () => {
         const created = await s.call("POST", "/groups", newGroup("Doomed"));
-        clock.advance(2_000);
+        clock.advanceMs(2_000);
         assert.equal((await s.call("DELETE", `/groups/${created.body.id}`)).status, 204);
         const early = await s.call("GET", `/groups/${created.body.id}`);
         assert.equal(early.status, 200);
         assert.equal(early.body.displayName, "Doomed");
-        clock.advance(2_000);
+        clock.advanceMs(2_000);
         assert.equal((await s.call("GET", `/groups/${created.body.id}`)).status, 404);
       });
 
       it("writes see the latest state: a second PATCH within the lag applies, and reads show the state before both", async () => {
         const created = await s.call("POST", "/groups", newGroup("First"));
-        clock.advance(2_000);
+        clock.advanceMs(2_000);
         assert.equal((await s.call("PATCH", `/groups/${created.body.id}`, { displayName: "Second" })).status, 204);
-        clock.advance(1_500);
+        clock.advanceMs(1_500);
         assert.equal((await s.call("PATCH", `/groups/${created.body.id}`, { description: "edited twice" })).status, 204);
-        clock.advance(1_000);
+        clock.advanceMs(1_000);
         const read = await s.call("GET", `/groups/${created.body.id}`);
         assert.equal(read.body.displayName, "First", "2 s after the last write have not passed yet");
-        clock.advance(1_000);
+        clock.advanceMs(1_000);
         const settled = await s.call("GET", `/groups/${created.body.id}`);
         assert.equal(settled.body.displayName, "Second");
         assert.equal(settled.body.description, "edited twice");
       });
 
       it("a rejected write records no snapshot", async () => {
-        clock.advance(10_000);
+        clock.advanceMs(10_000);
         const created = await s.call("POST", "/groups", newGroup("Stable"));
-        clock.advance(2_000);
+        clock.advanceMs(2_000);
         const rejected = await s.call("PATCH", `/groups/${created.body.id}`, { noSuchProperty: 1 });
         assert.equal(rejected.status, 400);
         const rows = await s.allot.db.all("SELECT id FROM replica_snapshots WHERE id = " + s.allot.db.dialect.param(1) + " AND visible_at > " + s.allot.db.dialect.param(2), [created.body.id, clock.now().toISOString()]);

@@ -41,6 +41,8 @@ const userBody = () => ({ accountEnabled: true, displayName: `Matrix ${++counter
 const groupBody = () => ({ displayName: `Matrix ${++counter}`, mailEnabled: false, mailNickname: `g${++counter}`, securityEnabled: true });
 const deviceBody = () => ({ accountEnabled: true, alternativeSecurityIds: [{ type: 2, key: "AAE=" }], deviceId: crypto.randomUUID(), displayName: `MATRIX-${++counter}`, operatingSystem: "Windows", operatingSystemVersion: "10.0.1" });
 const identityBody = () => ({ serialNumber: `MX${++counter}`, manufacturer: "Microsoft Corporation", model: "Surface Laptop 5" });
+const scriptBody = () => ({ displayName: `Matrix script ${++counter}` });
+const detectedAppBody = () => ({ displayName: `Matrix app ${++counter}`, version: "1.0" });
 const profileBody = () => ({ "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile", displayName: `Matrix profile ${++counter}` });
 const configurationBody = () => ({ "@odata.type": "#microsoft.graph.windows10CustomConfiguration", displayName: `Matrix configuration ${++counter}` });
 const filterBody = () => ({ displayName: `Matrix filter ${++counter}`, platform: "windows10AndLater", rule: '(device.deviceName -startsWith "MATRIX")' });
@@ -70,6 +72,13 @@ const samples: Record<string, Sample> = {
     disposable: posted("/deviceManagement/windowsAutopilotDeploymentProfiles", profileBody),
     patch: { description: "matrix" },
   },
+  ...Object.fromEntries(
+    ["deviceHealthScripts", "deviceManagementScripts", "deviceComplianceScripts"].map((set) => [
+      `deviceManagement/${set}`,
+      { id: posted(`/deviceManagement/${set}`, scriptBody), body: scriptBody, disposable: posted(`/deviceManagement/${set}`, scriptBody), patch: { description: "matrix" } },
+    ]),
+  ),
+  "deviceManagement/detectedApps": { id: posted("/deviceManagement/detectedApps", detectedAppBody), body: detectedAppBody, disposable: posted("/deviceManagement/detectedApps", detectedAppBody), patch: { version: "2.0" } },
   "deviceManagement/deviceConfigurations": {
     id: async (s) => posted("/deviceManagement/deviceConfigurations", configurationBody)(s),
     body: configurationBody,
@@ -107,6 +116,7 @@ const actionBodies: Record<string, Record<string, unknown>> = {
   allowNextEnrollment: {},
   retire: {},
   syncDevice: {},
+  changeAssignments: { deviceAssignmentItems: [] },
 };
 
 /** Functions called with parameters in parentheses. */

@@ -9,11 +9,12 @@ import { assignmentTargets } from "./assignmentTargets.js";
 import { assignmentFilters } from "./assignmentFilters.js";
 import { deviceConfigurations } from "./deviceConfigurations.js";
 import { configurationReports } from "./configurationReports.js";
+import { deviceScripts } from "./deviceScripts.js";
 import { directory } from "./directory.js";
 import { managedDevices } from "./managedDevices.js";
 import type { ModelPart } from "./modelPart.js";
 
-const parts: ModelPart[] = [directory, auditing, managedDevices, assignmentTargets, autopilot, deviceConfigurations, assignmentFilters, configurationReports];
+const parts: ModelPart[] = [directory, auditing, managedDevices, assignmentTargets, autopilot, deviceConfigurations, assignmentFilters, configurationReports, deviceScripts];
 
 /** Entity types with the navigations other parts add to them. */
 const withAddedNavigations = (types: EntityTypeDecl[]): EntityTypeDecl[] =>

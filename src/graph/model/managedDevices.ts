@@ -1,5 +1,6 @@
 // Intune managed devices (spec §2.5): deviceManagement/managedDevices and its comanagedDevices alias, the device
-// action results, and the actions wipe, retire and syncDevice.
+// action results, the actions wipe, retire and syncDevice, and changeAssignments (per-device removal and
+// restoration of assigned items), declared once here so every path that reaches a managed device offers it.
 
 import { anyOf, areaPermissions } from "./permissions.js";
 import type { ModelPart } from "./modelPart.js";
@@ -11,6 +12,18 @@ const roFilterUnindexed = (type: string) => ro(type, { filterable: true, sortabl
 const devices = areaPermissions("DeviceManagementManagedDevices");
 /** Remote actions need the privileged permission (spelled as Graph's permission reference spells it). */
 const privileged = anyOf(["DeviceManagementManagedDevices.PrivilegedOperations.All"]);
+/**
+ * changeAssignments: the doc lists only the two Read.All permissions for this mutating POST (spec §2.5, §5.9).
+ * Allot accepts those as documented, and the ReadWrite.All of the same two areas too (docs/decisions.md).
+ */
+const changeAssignmentsPermissions = anyOf([
+  "DeviceManagementConfiguration.Read.All",
+  "DeviceManagementManagedDevices.Read.All",
+  "DeviceManagementConfiguration.ReadWrite.All",
+  "DeviceManagementManagedDevices.ReadWrite.All",
+]);
+/** Navigations from a device that only read. */
+const readDevices = { read: devices.read, write: anyOf([]) };
 
 export const managedDevices: ModelPart = {
   enumTypes: [
@@ -34,6 +47,9 @@ export const managedDevices: ModelPart = {
     { name: "managedDeviceManagementFeatures", members: ["none", "microsoftManagedDesktop", "unknownFutureValue"] },
     { name: "actionState", members: ["none", "pending", "canceled", "active", "done", "failed", "notSupported"] },
     { name: "deviceRegistrationState", members: ["notRegistered", "registered", "revoked", "keyConflict", "approvalPending", "certificateReset", "notRegisteredPendingEnrollment", "unknown"] },
+    { name: "deviceAssignmentItemType", members: ["application", "deviceConfiguration", "deviceManagementConfigurationPolicy", "mobileAppConfiguration", "unknownFutureValue"] },
+    { name: "deviceAssignmentItemIntent", members: ["remove", "restore", "unknownFutureValue"] },
+    { name: "deviceAssignmentItemStatus", members: ["initiated", "inProgress", "removed", "error", "succeeded", "unknownFutureValue"] },
     { name: "deviceType", members: ["desktop", "windowsRT", "winMO6", "nokia", "windowsPhone", "mac", "winCE", "winEmbedded", "iPhone", "iPad", "iPod", "android", "iSocConsumer", "unix", "macMDM", "holoLens", "surfaceHub", "androidForWork", "androidEnterprise", "windows10x", "androidnGMS", "chromeOS", "linux", "blackberry", "palm", "unknown", "cloudPC"] },
   ],
   complexTypes: [
@@ -45,6 +61,27 @@ export const managedDevices: ModelPart = {
         startDateTime: { type: "Edm.DateTimeOffset" },
         lastUpdatedDateTime: { type: "Edm.DateTimeOffset" },
       },
+    },
+    {
+      // In a request only itemId and itemType count; the rest is the result's live reporting (ignored in bodies).
+      name: "deviceAssignmentItem",
+      properties: {
+        itemId: { type: "Edm.String", required: true, maxLength: 40 },
+        itemType: { type: "deviceAssignmentItemType", required: true },
+        itemSubTypeDisplayName: { type: "Edm.String", readOnly: true, maxLength: 200 },
+        itemDisplayName: { type: "Edm.String", readOnly: true, maxLength: 200 },
+        assignmentItemActionIntent: { type: "deviceAssignmentItemIntent" },
+        assignmentItemActionStatus: { type: "deviceAssignmentItemStatus", readOnly: true },
+        intentActionMessage: { type: "Edm.String", readOnly: true, maxLength: 1500 },
+        errorCode: { type: "Edm.Int64", readOnly: true },
+        lastActionDateTime: { type: "Edm.DateTimeOffset", readOnly: true },
+        lastModifiedDateTime: { type: "Edm.DateTimeOffset", readOnly: true },
+      },
+    },
+    {
+      name: "changeAssignmentsActionResult",
+      baseType: "deviceActionResult",
+      properties: { deviceAssignmentItems: { type: "deviceAssignmentItem", collection: true, readOnly: true } },
     },
   ],
   entityTypes: [
@@ -101,6 +138,11 @@ export const managedDevices: ModelPart = {
         managementFeatures: roFilterUnindexed("managedDeviceManagementFeatures"),
         deviceActionResults: { type: "deviceActionResult", collection: true, readOnly: true },
       },
+      navigation: {
+        // The device's primary user (its userId, else its userPrincipalName), as a collection.
+        users: { target: "user", collection: true, storage: { kind: "provider", provider: "managedDeviceUsers" }, permissions: readDevices },
+        detectedApps: { target: "detectedApp", collection: true, storage: { kind: "provider", provider: "managedDeviceDetectedApps" }, permissions: readDevices },
+      },
     },
     { name: "windowsManagedDevice", baseType: "managedDevice", properties: {} },
   ],
@@ -124,7 +166,20 @@ export const managedDevices: ModelPart = {
     },
     { name: "retire", kind: "action", bindingType: "managedDevice", bindingCollection: false, handler: "deviceAction", permissions: privileged },
     { name: "syncDevice", kind: "action", bindingType: "managedDevice", bindingCollection: false, handler: "deviceAction", permissions: privileged },
+    {
+      name: "changeAssignments",
+      kind: "action",
+      bindingType: "managedDevice",
+      bindingCollection: false,
+      parameters: { deviceAssignmentItems: { type: "deviceAssignmentItem", collection: true, required: true } },
+      handler: "changeAssignments",
+      permissions: changeAssignmentsPermissions,
+    },
   ],
+  navigationsOf: {
+    // The managed devices whose primary user this is (Intune's permissions, read only).
+    user: { managedDevices: { target: "managedDevice", collection: true, storage: { kind: "provider", provider: "userManagedDevices" }, permissions: readDevices } },
+  },
   deviceManagement: {
     // Devices are enrolled (POST /_allot/devices), never created through Graph; notes and ownership can be changed.
     managedDevices: { target: "managedDevice", collection: true, storage: { kind: "contained" }, permissions: devices, methods: ["GET", "PATCH", "DELETE"] },
