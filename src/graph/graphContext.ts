@@ -38,7 +38,7 @@ export interface GraphServices {
    */
   managedDeviceListeners: ManagedDeviceListener[];
   /** A single entity is about to be read: read-timed lifecycle steps may come due. True when state changed. */
-  observeRead(tenantId: string, entityId: string): Promise<boolean>;
+  observeRead(tenantId: string, entityId: string, collection: string): Promise<boolean>;
 }
 
 export interface GraphContext extends GraphServices {

@@ -11,7 +11,7 @@ import { Reconciler } from "../reconcile/reconciler.js";
 import { WorkQueue } from "../reconcile/workQueue.js";
 import { registerEnrollmentRoutes } from "../control/enrollmentRoutes.js";
 import { registerFleetRoutes } from "../control/fleetRoutes.js";
-import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
+import { AUTOPILOT_EVALUATION_WORK, AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
 import { autopilotActions } from "../graph/autopilot/autopilotActions.js";
@@ -137,12 +137,13 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     audit: new AuditTrail(graphModel, entities),
     membershipListeners: [],
     managedDeviceListeners: [],
-    observeRead: (tenantId, id) => (timing.kind === "afterReads" ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
+    observeRead: (tenantId, id, collection) => (timing.kind === "afterReads" ? reconciler.observeRead(tenantId, [id, collection]) : Promise.resolve(false)),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
   const autopilot = new AutopilotAssignments(graphModel, entities, memberships, reconciler, () => timing);
   reconciler.register(AUTOPILOT_SYNC_WORK, autopilot.work());
+  reconciler.register(AUTOPILOT_EVALUATION_WORK, autopilot.evaluationWork());
   registerAutopilotBehaviours(behaviours, autopilot);
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));

@@ -16,6 +16,15 @@ export interface StoredEntity {
   doc: EntityDocument;
 }
 
+/**
+ * A value `patch` sets: a constant (text or null), or a copy of another top-level text field of the same row
+ * (`keep`: only when the field has no value yet).
+ */
+export type PatchValue = string | null | { copyOf: string; keep?: boolean };
+
+/** Ids per statement of `patchMany`: far below both backends' limits on bound parameters. */
+const PATCH_CHUNK = 5_000;
+
 export interface OrderTerm {
   sql: string;
   descending: boolean;
@@ -152,6 +161,63 @@ export class EntityStore {
       `UPDATE ${table.name} SET ${assignments} WHERE tenant_id = ${x.dialect.param(values.length - 1)} AND id = ${x.dialect.param(values.length)}`,
       values,
     );
+  }
+
+  /**
+   * Set-based change of many rows in one statement: the same fields set (or copied, or removed) in every
+   * document the WHERE fragment selects, and the indexed columns of the set fields kept equal. Answers the
+   * number of rows changed.
+   */
+  async patch(
+    x: SqlExecutor,
+    table: StorageTable,
+    tenantId: string,
+    set: Readonly<Record<string, PatchValue>>,
+    remove: readonly string[],
+    where: (params: unknown[]) => string,
+  ): Promise<number> {
+    // Parameters are pushed in the order their placeholders appear (SQLite's are positional).
+    const params: unknown[] = [];
+    const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
+    const valueSql = (field: string, v: PatchValue) => {
+      if (v === null || typeof v !== "object") return mark(v);
+      const copy = x.dialect.jsonText("doc", v.copyOf);
+      return v.keep ? `COALESCE(${x.dialect.jsonText("doc", field)}, ${copy})` : copy;
+    };
+    const entries = Object.entries(set);
+    const doc = x.dialect.jsonPatch("doc", entries.map(([field, v]) => ({ field, valueSql: valueSql(field, v) })), remove);
+    const columns: string[] = [];
+    for (const c of table.columns) {
+      if (remove.includes(c.property)) columns.push(`${c.column} = NULL`);
+      if (!(c.property in set)) continue;
+      const v = set[c.property];
+      const constant = v === null || typeof v !== "object";
+      columns.push(`${c.column} = ${constant ? mark(this.columnValue(x, c, { [c.property]: v })) : valueSql(c.property, v)}`);
+    }
+    const tenant = mark(tenantId);
+    const sql = `UPDATE ${table.name} SET ${["doc = " + doc, ...columns].join(", ")} WHERE tenant_id = ${tenant} AND (${where(params)})`;
+    return (await x.run(sql, params)).changes;
+  }
+
+  /** `patch` of the rows with these ids (in chunks), optionally narrowed by a further condition. */
+  async patchMany(
+    x: SqlExecutor,
+    table: StorageTable,
+    tenantId: string,
+    ids: readonly string[],
+    set: Readonly<Record<string, PatchValue>>,
+    remove: readonly string[] = [],
+    also?: (params: unknown[]) => string,
+  ): Promise<number> {
+    let changed = 0;
+    for (let i = 0; i < ids.length; i += PATCH_CHUNK) {
+      const slice = ids.slice(i, i + PATCH_CHUNK);
+      changed += await this.patch(x, table, tenantId, set, remove, (params) => {
+        const list = slice.map((id) => (params.push(id), x.dialect.param(params.length))).join(", ");
+        return `id IN (${list})${also ? ` AND (${also(params)})` : ""}`;
+      });
+    }
+    return changed;
   }
 
   /** Deletes an entity and, recursively, everything contained in it. */

@@ -23,6 +23,13 @@ export interface SqlDialect {
   orderText(columnSql: string): string;
   /** The text of a top-level field of a JSON document column. */
   jsonText(documentColumnSql: string, field: string): string;
+  /**
+   * The document with top-level fields removed and others set, each to a scalar SQL expression of text (NULL
+   * sets JSON null). Every expression sees the row as it was before the statement.
+   */
+  /** Appended to a SELECT whose rows the transaction is about to change: waits for, then locks, those rows. */
+  readonly lockForUpdate: string;
+  jsonPatch(documentColumnSql: string, set: readonly { field: string; valueSql: string }[], remove: readonly string[]): string;
 }
 
 export const sqliteDialect: SqlDialect = {
@@ -35,6 +42,12 @@ export const sqliteDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM json_each(${doc}, '$.${name}') AS e WHERE ${predicate("e.value COLLATE NOCASE")})`,
   orderText: (c) => c,
   jsonText: (doc, field) => `json_extract(${doc}, '$.${field}')`,
+  // One writer at a time: the transaction already excludes every other.
+  lockForUpdate: "",
+  jsonPatch: (doc, set, remove) => {
+    const removed = remove.length ? `json_remove(${doc}, ${remove.map((f) => `'$.${f}'`).join(", ")})` : doc;
+    return set.length ? `json_set(${removed}, ${set.map((e) => `'$.${e.field}', ${e.valueSql}`).join(", ")})` : removed;
+  },
 };
 
 export const postgresDialect: SqlDialect = {
@@ -47,4 +60,9 @@ export const postgresDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${doc}->'${name}') AS e(v) WHERE ${predicate("e.v")})`,
   orderText: (c) => `lower(${c})`,
   jsonText: (doc, field) => `(${doc}->>'${field}')`,
+  lockForUpdate: " FOR UPDATE",
+  jsonPatch: (doc, set, remove) => {
+    const removed = remove.length ? `(${doc} - ARRAY[${remove.map((f) => `'${f}'`).join(", ")}]::text[])` : doc;
+    return set.length ? `(${removed} || jsonb_build_object(${set.map((e) => `'${e.field}', CAST(${e.valueSql} AS text)`).join(", ")}))` : removed;
+  },
 };
