@@ -27,6 +27,8 @@ export interface SqlDialect {
    * The document with top-level fields removed and others set, each to a scalar SQL expression of text (NULL
    * sets JSON null). Every expression sees the row as it was before the statement.
    */
+  /** A text expression folded for case-insensitive equality with another folded one (`IN` lists, joins). */
+  foldText(sql: string): string;
   /** Appended to a SELECT whose rows the transaction is about to change: waits for, then locks, those rows. */
   readonly lockForUpdate: string;
   jsonPatch(documentColumnSql: string, set: readonly { field: string; valueSql: string }[], remove: readonly string[]): string;
@@ -42,6 +44,7 @@ export const sqliteDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM json_each(${doc}, '$.${name}') AS e WHERE ${predicate("e.value COLLATE NOCASE")})`,
   orderText: (c) => c,
   jsonText: (doc, field) => `json_extract(${doc}, '$.${field}')`,
+  foldText: (sql) => sql,
   // One writer at a time: the transaction already excludes every other.
   lockForUpdate: "",
   jsonPatch: (doc, set, remove) => {
@@ -60,6 +63,7 @@ export const postgresDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${doc}->'${name}') AS e(v) WHERE ${predicate("e.v")})`,
   orderText: (c) => `lower(${c})`,
   jsonText: (doc, field) => `(${doc}->>'${field}')`,
+  foldText: (sql) => `lower(${sql})`,
   lockForUpdate: " FOR UPDATE",
   jsonPatch: (doc, set, remove) => {
     const removed = remove.length ? `(${doc} - ARRAY[${remove.map((f) => `'${f}'`).join(", ")}]::text[])` : doc;

@@ -49,7 +49,8 @@ export interface IdentityAssignmentState {
 export type EvaluationScope = { kind: "all" } | { kind: "groups"; groupIds: string[] } | { kind: "profileHolders"; profileId: string };
 
 type State = IdentityAssignmentState & Record<string, unknown>;
-const MARKERS = ["_evaluation", "_settledStatus", "_settledDetailed", "_settledIntended"];
+/** Cleared by setting them to null: one pass over the document instead of a removal and a set. */
+const CLEARED_MARKERS: Record<string, PatchValue> = { _evaluation: null, _settledStatus: null, _settledDetailed: null, _settledIntended: null };
 /** The settled state is remembered once, when a device first becomes pending. */
 const REMEMBER_SETTLED: Record<string, PatchValue> = {
   _settledStatus: { copyOf: "deploymentProfileAssignmentStatus", keep: true },
@@ -127,19 +128,35 @@ export class AutopilotAssignments {
     });
   }
 
-  /** The groups (among those the targets name) that each identity's Entra device belongs to, in one statement. */
-  private async groupsOf(x: SqlExecutor, tenantId: string, identityIds: readonly string[], relevant: ReadonlySet<string>): Promise<Map<string, Set<string>>> {
+  /**
+   * The groups (among those the targets name) that each identity's Entra device belongs to: two statements for
+   * the whole batch, each led by the batch's own keys (the Entra devices by their indexed device id, then the
+   * memberships of those objects).
+   */
+  private async groupsOf(x: SqlExecutor, tenantId: string, identities: readonly StoredEntity[], relevant: ReadonlySet<string>): Promise<Map<string, Set<string>>> {
     const out = new Map<string, Set<string>>();
-    if (relevant.size === 0 || identityIds.length === 0) return out;
+    const identityOfDevice = new Map<string, string>();
+    for (const i of identities) {
+      const deviceId = String(i.doc.azureAdDeviceId ?? "").toLowerCase();
+      if (deviceId) identityOfDevice.set(deviceId, i.id);
+    }
+    if (relevant.size === 0 || identityOfDevice.size === 0) return out;
     const params: unknown[] = [];
     const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
-    const sameDevice = x.dialect.compareText("e.p_device_id", "=", "i.p_azure_ad_device_id");
-    const sql = `SELECT i.id AS identity_id, gm.group_id FROM ${this.identities.name} i
-      JOIN ${this.entraDevices.name} e ON e.tenant_id = i.tenant_id AND ${sameDevice}
-      JOIN group_members gm ON gm.tenant_id = e.tenant_id AND gm.member_id = e.id
-      WHERE i.tenant_id = ${mark(tenantId)} AND i.id IN (${identityIds.map(mark).join(", ")}) AND gm.group_id IN (${[...relevant].map(mark).join(", ")})`;
-    for (const r of await x.all(sql, params)) {
-      const id = r.identity_id as string;
+    const linked = await x.all(
+      `SELECT id, p_device_id FROM ${this.entraDevices.name} WHERE tenant_id = ${mark(tenantId)} AND ${x.dialect.foldText("p_device_id")} IN (${[...identityOfDevice.keys()].map(mark).join(", ")})`,
+      params,
+    );
+    if (linked.length === 0) return out;
+    const identityOf = new Map(linked.map((r) => [r.id as string, identityOfDevice.get(String(r.p_device_id).toLowerCase())!]));
+    const memberParams: unknown[] = [];
+    const m = (v: unknown) => (memberParams.push(v), x.dialect.param(memberParams.length));
+    const rows = await x.all(
+      `SELECT member_id, group_id FROM group_members WHERE tenant_id = ${m(tenantId)} AND member_id IN (${[...identityOf.keys()].map(m).join(", ")}) AND group_id IN (${[...relevant].map(m).join(", ")})`,
+      memberParams,
+    );
+    for (const r of rows) {
+      const id = identityOf.get(r.member_id as string)!;
       let set = out.get(id);
       if (!set) out.set(id, (set = new Set()));
       set.add(r.group_id as string);
@@ -150,7 +167,7 @@ export class AutopilotAssignments {
   /** The engine's choice for each identity, from memberships read for all of them at once. */
   async choices(x: SqlExecutor, tenantId: string, identities: readonly StoredEntity[], candidates: readonly ProfileCandidate[]): Promise<Map<string, ProfileChoice>> {
     const relevant = new Set(candidates.flatMap((c) => c.targets.flatMap((t) => (t.kind === "allDevices" ? [] : [t.groupId]))));
-    const groups = await this.groupsOf(x, tenantId, identities.map((i) => i.id), relevant);
+    const groups = await this.groupsOf(x, tenantId, identities, relevant);
     const none = new Set<string>();
     const out = new Map<string, ProfileChoice>();
     for (const identity of identities) {
@@ -232,11 +249,11 @@ export class AutopilotAssignments {
         return ["_deploymentProfileId", "_intendedProfileId", "_directProfileId"].map((f) => `${x.dialect.jsonText("doc", f)} = ${mark(id)}`).join(" OR ");
       }
       if (scope.groupIds.length === 0) return "1 = 0";
-      const sameDevice = x.dialect.compareText("e.p_device_id", "=", "i.p_azure_ad_device_id");
-      return `id IN (SELECT i.id FROM ${this.identities.name} i
-        JOIN ${this.entraDevices.name} e ON e.tenant_id = i.tenant_id AND ${sameDevice}
-        JOIN group_members gm ON gm.tenant_id = e.tenant_id AND gm.member_id = e.id
-        WHERE i.tenant_id = ${mark(tenantId)} AND gm.group_id IN (${scope.groupIds.map(mark).join(", ")}))`;
+      // Led by the group's members: their Entra devices' ids, then the identities by their indexed device id.
+      const fold = (c: string) => x.dialect.foldText(c);
+      return `${fold("p_azure_ad_device_id")} IN (SELECT ${fold("e.p_device_id")} FROM group_members gm
+        JOIN ${this.entraDevices.name} e ON e.tenant_id = gm.tenant_id AND e.id = gm.member_id
+        WHERE gm.tenant_id = ${mark(tenantId)} AND gm.group_id IN (${scope.groupIds.map(mark).join(", ")}))`;
     };
   }
 
@@ -319,7 +336,7 @@ export class AutopilotAssignments {
         }
         const logged: string[] = [];
         for (const { set, ids, logged: log } of buckets.values()) {
-          await this.entities.patchMany(tx, this.identities, item.tenantId, ids, set, MARKERS);
+          await this.entities.patchMany(tx, this.identities, item.tenantId, ids, { ...set, ...CLEARED_MARKERS });
           if (log) logged.push(...ids);
         }
         await insertRows(tx, "work_log", ["tenant_id", "work_id", "step", "kind", "subject_id", "applied_at", "applied_by"], logged, (id, values, i) => {
