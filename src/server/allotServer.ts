@@ -17,7 +17,7 @@ import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
 import { autopilotActions } from "../graph/autopilot/autopilotActions.js";
 import { registerMmdRoutes } from "../mmd/mmdRoutes.js";
 import { mmdModel } from "../mmd/mmdModel.js";
-import { MMD_REASSIGN_WORK, reassignWork } from "../mmd/reassignProfile.js";
+import { MMD_REASSIGN_BATCH_WORK, MMD_REASSIGN_WORK, reassignBatchWork, reassignWork } from "../mmd/reassignProfile.js";
 import { EntityBehaviours, type GraphServices, type NavigationProvider } from "../graph/graphContext.js";
 import { registerGraphRoutes } from "../graph/graphRoutes.js";
 import { registerDirectoryBehaviours } from "../graph/directory/directoryBehaviours.js";
@@ -148,6 +148,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, () => timing));
+  reconciler.register(MMD_REASSIGN_BATCH_WORK, reassignBatchWork(services, reconciler, () => timing));
   const requests = new EntityRequests(
     new Map(Object.entries({ ...memberGroupActions(memberships), deviceAction: deviceActionHandler(reconciler, () => timing), ...autopilotActions(autopilot) })),
   );

@@ -3,7 +3,7 @@
 
 import type { CompiledModel, EntityType, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Row, SqlExecutor } from "./database.js";
-import { insertRows } from "./multiRowInsert.js";
+import { insertRows, rowsPerStatement } from "./multiRowInsert.js";
 
 export type EntityDocument = Record<string, unknown>;
 
@@ -218,6 +218,34 @@ export class EntityStore {
       });
     }
     return changed;
+  }
+
+  /**
+   * Replaces many entities of one table (documents and indexed columns, each row its own values) in as few
+   * statements as the parameter limit allows: an UPDATE … FROM a VALUES list.
+   */
+  async replaceMany(x: SqlExecutor, table: StorageTable, tenantId: string, entities: readonly Omit<StoredEntity, "seq" | "parentId">[]): Promise<void> {
+    const kindOf = (c: StorageColumn) =>
+      c.type === "Edm.Boolean" ? "boolean" : c.type === "Edm.Int32" || c.type === "Edm.Int64" ? "integer" : c.type === "Edm.Double" ? "real" : "text";
+    const names = ["id", "odata_type", "doc", ...table.columns.map((c) => c.column)];
+    const width = names.length;
+    const perStatement = Math.max(1, rowsPerStatement(x.dialect, width) - 1);
+    const sets = [
+      `odata_type = v.odata_type`,
+      `doc = ${x.dialect.typed("v.doc", "json")}`,
+      ...table.columns.map((c) => `${c.column} = ${x.dialect.typed(`v.${c.column}`, kindOf(c))}`),
+    ].join(", ");
+    for (let start = 0; start < entities.length; start += perStatement) {
+      const slice = entities.slice(start, start + perStatement);
+      const params: unknown[] = [];
+      const tuples = slice.map((e) => {
+        const values = [e.id, e.type, this.encodeDoc(x, e.doc), ...table.columns.map((c) => this.columnValue(x, c, e.doc))];
+        return `(${values.map((v) => (params.push(v), x.dialect.param(params.length))).join(", ")})`;
+      });
+      params.push(tenantId);
+      const tenant = x.dialect.param(params.length);
+      await x.run(`WITH v (${names.join(", ")}) AS (VALUES ${tuples.join(", ")}) UPDATE ${table.name} SET ${sets} FROM v WHERE ${table.name}.tenant_id = ${tenant} AND ${table.name}.id = v.id`, params);
+    }
   }
 
   /** Deletes an entity and, recursively, everything contained in it. */

@@ -27,6 +27,11 @@ export interface SqlDialect {
    * The document with top-level fields removed and others set, each to a scalar SQL expression of text (NULL
    * sets JSON null). Every expression sees the row as it was before the statement.
    */
+  /**
+   * A bound value (or a column of a VALUES list) read as a stored value of this kind: PostgreSQL types an
+   * untyped VALUES column as text, SQLite stores what it is given.
+   */
+  typed(sql: string, kind: "json" | "text" | "integer" | "real" | "boolean"): string;
   /** A text expression folded for case-insensitive equality with another folded one (`IN` lists, joins). */
   foldText(sql: string): string;
   /** Appended to a SELECT whose rows the transaction is about to change: waits for, then locks, those rows. */
@@ -44,6 +49,7 @@ export const sqliteDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM json_each(${doc}, '$.${name}') AS e WHERE ${predicate("e.value COLLATE NOCASE")})`,
   orderText: (c) => c,
   jsonText: (doc, field) => `json_extract(${doc}, '$.${field}')`,
+  typed: (sql) => sql,
   foldText: (sql) => sql,
   // One writer at a time: the transaction already excludes every other.
   lockForUpdate: "",
@@ -63,6 +69,7 @@ export const postgresDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${doc}->'${name}') AS e(v) WHERE ${predicate("e.v")})`,
   orderText: (c) => `lower(${c})`,
   jsonText: (doc, field) => `(${doc}->>'${field}')`,
+  typed: (sql, kind) => `CAST(${sql} AS ${{ json: "jsonb", text: "text", integer: "bigint", real: "double precision", boolean: "boolean" }[kind]})`,
   foldText: (sql) => `lower(${sql})`,
   lockForUpdate: " FOR UPDATE",
   jsonPatch: (doc, set, remove) => {
