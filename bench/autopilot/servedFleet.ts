@@ -116,6 +116,26 @@ export class ServedFleet {
     return undefined;
   }
 
+  /** Rows read directly from the store while the server runs (SQLite: a read-only connection beside it). */
+  async peek(sql: { sqlite: string; postgres: string }, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    if (this.backend === "sqlite") {
+      const db = new BetterSqlite3(this.sqliteFile!, { readonly: true });
+      try {
+        return db.prepare(sql.sqlite).all(...params) as Record<string, unknown>[];
+      } finally {
+        db.close();
+      }
+    }
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    try {
+      await client.query(`SET search_path TO ${this.schema}`);
+      return (await client.query(sql.postgres, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
   /** Times one statement run directly on the store with the backend's own driver (the server is stopped first). */
   async timeStatement(sql: { sqlite: string; postgres: string }, params: unknown[]): Promise<{ ms: number; rows: number }> {
     await this.stopServer();

@@ -135,8 +135,15 @@ export function reassignBatchWork(services: GraphServices, reconciler: Reconcile
       const { persona, wipe, appId, devices } = item.payload as { persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
       const ctx = workContext(services, item.tenantId, appId, item.id);
       const table = managedTable(ctx);
-      const found = await ctx.entities.getMany(tx, table, ctx.tenantId, devices.map(([managedId]) => managedId));
-      const mine = devices.filter(([managedId]) => found.get(managedId)?.doc._mmdReassignment === item.id);
+      // Only what the move reads: whether the device is still this batch's, and its persona before.
+      const params: unknown[] = [item.tenantId];
+      const list = devices.map(([managedId]) => (params.push(managedId), tx.dialect.param(params.length))).join(", ");
+      const rows = await tx.all(
+        `SELECT id, odata_type, ${tx.dialect.jsonText("doc", "_mmdReassignment")} AS marker, ${tx.dialect.jsonText("doc", "_mmdPersona")} AS persona FROM ${table.name} WHERE tenant_id = ${tx.dialect.param(1)} AND id IN (${list})`,
+        params,
+      );
+      const found = new Map(rows.filter((r) => r.marker === item.id).map((r) => [r.id as string, { type: r.odata_type as string, persona: (r.persona as string | null) ?? "" }]));
+      const mine = devices.filter(([managedId]) => found.has(managedId));
       if (mine.length === 0) return { more: false };
       const tags = await currentGroupTags(ctx, tx, mine.map(([, aad]) => aad));
       await setGroupTags(ctx, tx, [...tags.values()].map((device) => ({ device, tag: groupTagFor(persona, device.tag) })));
@@ -154,9 +161,9 @@ export function reassignBatchWork(services: GraphServices, reconciler: Reconcile
             operation: "Action" as const,
             activity: "reassignProfile",
             type,
-            entity: { ...before, doc: { ...before.doc, _mmdPersona: persona, _mmdProfileAssignmentStatus: "Successful" } },
+            entity: { id: managedId, type: before.type, seq: 0, doc: { _mmdPersona: persona, _mmdProfileAssignmentStatus: "Successful" } },
             changes: [
-              { displayName: "persona", oldValue: String(before.doc._mmdPersona ?? ""), newValue: persona },
+              { displayName: "persona", oldValue: before.persona, newValue: persona },
               { displayName: "groupTag", oldValue: tag, newValue: groupTagFor(persona, tag) },
             ],
           };

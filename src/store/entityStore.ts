@@ -221,6 +221,23 @@ export class EntityStore {
   }
 
   /**
+   * Sets one unindexed field of many documents, each row its own (JSON) value, in as few statements as the
+   * parameter limit allows: the rest of each document and every indexed column stay untouched.
+   */
+  async patchEach(x: SqlExecutor, table: StorageTable, tenantId: string, field: string, rows: readonly { id: string; value: unknown }[]): Promise<void> {
+    if (table.columns.some((c) => c.property === field)) throw new Error(`${field} is an indexed column of ${table.name}; use replaceMany`);
+    const perStatement = Math.max(1, rowsPerStatement(x.dialect, 2) - 1);
+    const doc = x.dialect.jsonPatch("doc", [{ field, valueSql: "v.value", json: true }], []);
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const params: unknown[] = [];
+      const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
+      const tuples = rows.slice(start, start + perStatement).map((r) => `(${mark(r.id)}, ${mark(JSON.stringify(r.value))})`);
+      const tenant = mark(tenantId);
+      await x.run(`WITH v (id, value) AS (VALUES ${tuples.join(", ")}) UPDATE ${table.name} SET doc = ${doc} FROM v WHERE ${table.name}.tenant_id = ${tenant} AND ${table.name}.id = v.id`, params);
+    }
+  }
+
+  /**
    * Replaces many entities of one table (documents and indexed columns, each row its own values) in as few
    * statements as the parameter limit allows: an UPDATE … FROM a VALUES list.
    */

@@ -25,7 +25,8 @@ export interface SqlDialect {
   jsonText(documentColumnSql: string, field: string): string;
   /**
    * The document with top-level fields removed and others set, each to a scalar SQL expression of text (NULL
-   * sets JSON null). Every expression sees the row as it was before the statement.
+   * sets JSON null; `json`: the expression is JSON text, set as the value it encodes). Every expression sees the
+   * row as it was before the statement.
    */
   /**
    * A bound value (or a column of a VALUES list) read as a stored value of this kind: PostgreSQL types an
@@ -36,7 +37,7 @@ export interface SqlDialect {
   foldText(sql: string): string;
   /** Appended to a SELECT whose rows the transaction is about to change: waits for, then locks, those rows. */
   readonly lockForUpdate: string;
-  jsonPatch(documentColumnSql: string, set: readonly { field: string; valueSql: string }[], remove: readonly string[]): string;
+  jsonPatch(documentColumnSql: string, set: readonly { field: string; valueSql: string; json?: boolean }[], remove: readonly string[]): string;
 }
 
 export const sqliteDialect: SqlDialect = {
@@ -55,7 +56,7 @@ export const sqliteDialect: SqlDialect = {
   lockForUpdate: "",
   jsonPatch: (doc, set, remove) => {
     const removed = remove.length ? `json_remove(${doc}, ${remove.map((f) => `'$.${f}'`).join(", ")})` : doc;
-    return set.length ? `json_set(${removed}, ${set.map((e) => `'$.${e.field}', ${e.valueSql}`).join(", ")})` : removed;
+    return set.length ? `json_set(${removed}, ${set.map((e) => `'$.${e.field}', ${e.json ? `json(${e.valueSql})` : e.valueSql}`).join(", ")})` : removed;
   },
 };
 
@@ -74,6 +75,6 @@ export const postgresDialect: SqlDialect = {
   lockForUpdate: " FOR UPDATE",
   jsonPatch: (doc, set, remove) => {
     const removed = remove.length ? `(${doc} - ARRAY[${remove.map((f) => `'${f}'`).join(", ")}]::text[])` : doc;
-    return set.length ? `(${removed} || jsonb_build_object(${set.map((e) => `'${e.field}', CAST(${e.valueSql} AS text)`).join(", ")}))` : removed;
+    return set.length ? `(${removed} || jsonb_build_object(${set.map((e) => `'${e.field}', CAST(${e.valueSql} AS ${e.json ? "jsonb" : "text"})`).join(", ")}))` : removed;
   },
 };

@@ -77,7 +77,7 @@ export async function setGroupTags(ctx: GraphContext, tx: SqlExecutor, moves: re
     if (tag !== "") ids.push(`[OrderID]:${tag}`);
     retagged.push({ ...device.entra, doc: { ...device.entra.doc, devicePhysicalIds: ids } });
   }
-  await ctx.entities.replaceMany(tx, devices, ctx.tenantId, retagged);
+  await ctx.entities.patchEach(tx, devices, ctx.tenantId, "devicePhysicalIds", retagged.map((d) => ({ id: d.id, value: d.doc.devicePhysicalIds })));
   const dynamic = new DynamicMembership(ctx.model, ctx.entities, new Memberships());
   await notifyMembershipChanges(ctx, tx, await dynamic.reevaluateMembers(tx, ctx.tenantId, "device", retagged));
 }
