@@ -7,7 +7,8 @@ import type { CompiledModel, StorageTable } from "../odata/compiledModel.js";
 import type { SqlExecutor } from "../store/database.js";
 import type { EntityStore, StoredEntity } from "../store/entityStore.js";
 import { compileMembershipRule, type CompiledMembershipRule, type RuleSubject } from "./membershipRule/index.js";
-import type { MembershipChange, Memberships } from "./memberships.js";
+import { addMemberships } from "./membershipBatch.js";
+import type { MembershipChange, MembershipRow, Memberships } from "./memberships.js";
 
 const BATCH = 1000;
 
@@ -93,6 +94,38 @@ export class DynamicMembership {
         changes.push({ groupId: group.id, memberId, memberType: subject, change: "removed" });
       }
     }
+    return changes;
+  }
+
+  /**
+   * `reevaluateMember` for many changed devices or users at once: the rules compiled once, the current dynamic
+   * memberships read in one statement per chunk, the differences written with multi-row statements.
+   */
+  async reevaluateMembers(x: SqlExecutor, tenantId: string, subject: RuleSubject, members: readonly StoredEntity[]): Promise<MembershipChange[]> {
+    if (members.length === 0) return [];
+    const rules = (await this.activeRules(x, tenantId)).filter((r) => r.rule.subject === subject);
+    const current = await this.memberships.dynamicGroupsOfMany(x, tenantId, members.map((m) => m.id));
+    const added: MembershipRow[] = [];
+    const removed = new Map<string, string[]>();
+    const changes: MembershipChange[] = [];
+    for (const member of members) {
+      const record = this.record(subject, member);
+      const has = current.get(member.id);
+      for (const { group, rule } of rules) {
+        const wanted = rule.matches(record);
+        if (wanted && !has?.has(group.id)) {
+          added.push({ groupId: group.id, memberId: member.id, memberType: subject, dynamic: true });
+          changes.push({ groupId: group.id, memberId: member.id, memberType: subject, change: "added" });
+        } else if (!wanted && has?.has(group.id)) {
+          const ids = removed.get(group.id);
+          if (ids) ids.push(member.id);
+          else removed.set(group.id, [member.id]);
+          changes.push({ groupId: group.id, memberId: member.id, memberType: subject, change: "removed" });
+        }
+      }
+    }
+    for (const [groupId, ids] of removed) await this.memberships.removeMany(x, tenantId, groupId, ids);
+    await addMemberships(x, tenantId, added);
     return changes;
   }
 

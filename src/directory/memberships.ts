@@ -41,6 +41,31 @@ export class Memberships {
     return r.changes > 0;
   }
 
+  /** Removes some members of one group in one statement per chunk. */
+  async removeMany(x: SqlExecutor, tenantId: string, groupId: string, memberIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < memberIds.length; i += 5000) {
+      const params: unknown[] = [tenantId, groupId];
+      const list = memberIds.slice(i, i + 5000).map((m) => (params.push(m), x.dialect.param(params.length))).join(", ");
+      await x.run(`DELETE FROM group_members WHERE tenant_id = ${x.dialect.param(1)} AND group_id = ${x.dialect.param(2)} AND member_id IN (${list})`, params);
+    }
+  }
+
+  /** The dynamic memberships of many objects, in one statement per chunk. */
+  async dynamicGroupsOfMany(x: SqlExecutor, tenantId: string, memberIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    for (let i = 0; i < memberIds.length; i += 5000) {
+      const params: unknown[] = [tenantId];
+      const list = memberIds.slice(i, i + 5000).map((m) => (params.push(m), x.dialect.param(params.length))).join(", ");
+      for (const r of await x.all(`SELECT group_id, member_id FROM group_members WHERE tenant_id = ${x.dialect.param(1)} AND member_id IN (${list}) AND dynamic = 1`, params)) {
+        const id = r.member_id as string;
+        let set = out.get(id);
+        if (!set) out.set(id, (set = new Set()));
+        set.add(r.group_id as string);
+      }
+    }
+    return out;
+  }
+
   async get(x: SqlExecutor, tenantId: string, groupId: string, memberId: string): Promise<MembershipRow | undefined> {
     const p = (n: number) => x.dialect.param(n);
     const [row] = await x.all(`SELECT * FROM group_members WHERE tenant_id = ${p(1)} AND group_id = ${p(2)} AND member_id = ${p(3)}`, [tenantId, groupId, memberId]);

@@ -52,9 +52,22 @@ export class AuditTrail {
     return out;
   }
 
+  private get table() {
+    return this.model.entityType("deviceManagement").navigation.get("auditEvents")!.table!;
+  }
+
   async record(ctx: GraphContext, tx: SqlExecutor, write: AuditedWrite): Promise<void> {
     if (!ctx.audited) return;
-    const table = this.model.entityType("deviceManagement").navigation.get("auditEvents")!.table!;
+    await this.entities.insert(tx, this.table, ctx.tenantId, { id: randomUUID(), type: "auditEvent", doc: this.eventDocument(ctx, write) });
+  }
+
+  /** One event per write, inserted set-based (writes by the thousand: a bulk reassignment). */
+  async recordMany(ctx: GraphContext, tx: SqlExecutor, writes: readonly AuditedWrite[]): Promise<void> {
+    if (!ctx.audited || writes.length === 0) return;
+    await this.entities.insertMany(tx, this.table, ctx.tenantId, writes.map((w) => ({ id: randomUUID(), type: "auditEvent", doc: this.eventDocument(ctx, w) })));
+  }
+
+  private eventDocument(ctx: GraphContext, write: AuditedWrite): Record<string, unknown> {
     const { category, component } = this.auditOf(write.type);
     const p = ctx.principal;
     const doc = {
@@ -90,6 +103,6 @@ export class AuditTrail {
         },
       ],
     };
-    await this.entities.insert(tx, table, ctx.tenantId, { id: randomUUID(), type: "auditEvent", doc });
+    return doc;
   }
 }

@@ -319,7 +319,7 @@ export class EntityRequests {
   }
 
   private async single(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>) {
-    if (pos.table && !pos.fromSnapshot && (await ctx.observeRead(ctx.tenantId, pos.entity.id))) {
+    if (pos.table && !pos.fromSnapshot && (await ctx.observeRead(ctx.tenantId, pos.entity.id, pos.table.name))) {
       pos = { ...pos, entity: (await ctx.entities.get(ctx.db, pos.table, ctx.tenantId, pos.entity.id)) ?? pos.entity };
     }
     const select = ctx.serializer.checkSelect(pos.type, req.options.select);

@@ -41,7 +41,7 @@ export interface GraphServices {
   /** Opt-in replication lag: reads may see an entity as it was before a recent write (off by default). */
   replication: ReplicationLag;
   /** A single entity is about to be read: read-timed lifecycle steps may come due. True when state changed. */
-  observeRead(tenantId: string, entityId: string): Promise<boolean>;
+  observeRead(tenantId: string, entityId: string, collection: string): Promise<boolean>;
 }
 
 export interface GraphContext extends GraphServices {

@@ -1,6 +1,8 @@
 // PATCH tenants/{tenantId}/profiles/reassignProfile?persona=&wipe= (seed 000, spec §1.4). Validation in the
-// documented order; then, in the request's transaction, every device is marked InProgress and gets a work item;
-// the reconciler moves each one (group tag, persona group, optional wipe) and marks it Successful, once.
+// documented order; then, in the request's transaction and set-based, every device is marked InProgress and
+// the devices are fanned out to work items of a bounded batch each. The reconciler moves a batch in one
+// transaction (group tags, persona group memberships, Autopilot re-evaluation, optional wipe, Successful, one
+// audit event per device), once.
 
 import { randomUUID } from "node:crypto";
 import { scheduleStep, type LifecycleTiming } from "../engine/lifecycleTiming.js";
@@ -9,12 +11,17 @@ import type { SqlExecutor } from "../store/database.js";
 import type { TenantRecord } from "../store/identityStore.js";
 import type { GraphContext, GraphServices } from "../graph/graphContext.js";
 import { startDeviceAction } from "../graph/devices/deviceActionRequests.js";
-import { currentGroupTag, setGroupTag } from "../graph/autopilot/groupTags.js";
+import { currentGroupTags, setGroupTags } from "../graph/autopilot/groupTags.js";
 import { storeNewEntity } from "../graph/entityWrites.js";
 import { flatError } from "./mmdErrors.js";
 import { groupTagFor, personaAllowedFor, personaGroupName, personaGroupRule, reassignablePersona, type Persona } from "./personas.js";
 
+/** Kind of the per-device items an older store may still hold. */
 export const MMD_REASSIGN_WORK = "mmdReassign";
+/** Kind of the items that move a batch of devices. */
+export const MMD_REASSIGN_BATCH_WORK = "mmdReassignBatch";
+/** Devices per work item: one transaction of the reconciler each. */
+const BATCH = 2000;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ReassignRequest {
@@ -73,67 +80,109 @@ export async function startReassign(
 ): Promise<void> {
   const table = managedTable(ctx);
   await ctx.db.transaction(async (tx) => {
-    const byAad = new Map<string, { id: string; doc: Record<string, unknown> }>();
-    for (let i = 0; i < deviceIds.length; i += 500) {
-      const slice = deviceIds.slice(i, i + 500);
+    const byAad = new Map<string, string>();
+    for (let i = 0; i < deviceIds.length; i += 5000) {
+      const slice = deviceIds.slice(i, i + 5000);
       const marks = slice.map((_, k) => tx.dialect.param(k + 2)).join(", ");
-      const rows = await tx.all(`SELECT id, p_azure_ad_device_id FROM ${table.name} WHERE tenant_id = ${tx.dialect.param(1)} AND p_azure_ad_device_id IN (${marks})`, [ctx.tenantId, ...slice]);
-      for (const r of rows) byAad.set(String(r.p_azure_ad_device_id).toLowerCase(), { id: r.id as string, doc: {} });
+      const rows = await tx.all(`SELECT id, p_azure_ad_device_id FROM ${table.name} WHERE tenant_id = ${tx.dialect.param(1)} AND ${tx.dialect.foldText("p_azure_ad_device_id")} IN (${marks})`, [ctx.tenantId, ...slice]);
+      for (const r of rows) byAad.set(String(r.p_azure_ad_device_id).toLowerCase(), r.id as string);
     }
     const unknown = deviceIds.filter((d) => !byAad.has(d));
     if (unknown.length) {
       throw flatError(400, `No managed device with the AAD device id ${unknown.slice(0, 5).join(", ")}${unknown.length > 5 ? ` (and ${unknown.length - 5} more)` : ""} exists in this tenant.`);
     }
     if (persona === "PowerUser") {
-      for (const d of deviceIds) {
-        const { tag } = await currentGroupTag(ctx, tx, d);
-        if (!personaAllowedFor(persona, tag)) throw flatError(400, `PowerUser is not supported for shared devices; device ${d} is shared.`);
+      for (const d of (await currentGroupTags(ctx, tx, deviceIds)).values()) {
+        if (!personaAllowedFor(persona, d.tag)) throw flatError(400, `PowerUser is not supported for shared devices; device ${d.azureADDeviceId} is shared.`);
       }
     }
     await ensurePersonaGroup(ctx, tx, persona);
     const now = ctx.clock.now();
-    for (const [aad, { id }] of byAad) {
-      const device = (await ctx.entities.get(tx, table, ctx.tenantId, id))!;
-      await ctx.entities.replace(tx, table, ctx.tenantId, { ...device, doc: { ...device.doc, _mmdProfileAssignmentStatus: "InProgress" } });
-      await tx.run(`DELETE FROM pending_work WHERE tenant_id = ${tx.dialect.param(1)} AND subject_id = ${tx.dialect.param(2)} AND kind = ${tx.dialect.param(3)}`, [ctx.tenantId, id, MMD_REASSIGN_WORK]);
-      const item = { tenantId: ctx.tenantId, id: randomUUID(), kind: MMD_REASSIGN_WORK, subjectId: id, step: 0, ...scheduleStep(timing, now), payload: { persona, wipe, aadDeviceId: aad, appId: ctx.principal.appId } };
+    const devices = [...byAad];
+    for (let i = 0; i < devices.length; i += BATCH) {
+      const batch = devices.slice(i, i + BATCH);
+      const id = randomUUID();
+      // The newest reassignment of a device wins: an older batch skips devices no longer marked with its id.
+      await ctx.entities.patchMany(tx, table, ctx.tenantId, batch.map(([, managedId]) => managedId), { _mmdProfileAssignmentStatus: "InProgress", _mmdReassignment: id });
+      const subjectId = batch.length === 1 ? batch[0][1] : table.name;
+      const item = { tenantId: ctx.tenantId, id, kind: MMD_REASSIGN_BATCH_WORK, subjectId, step: 0, ...scheduleStep(timing, now), payload: { persona, wipe, appId: ctx.principal.appId, devices: batch.map(([aad, managedId]) => [managedId, aad]) } };
       await reconciler.queue.enqueue(tx, item);
       if (timing.kind === "immediate") await reconciler.runToCompletion(tx, item);
     }
   });
 }
 
-/** Moves one device: its group tag (and so its persona group and Autopilot profile), an optional wipe, Successful. */
-export function reassignWork(services: GraphServices, reconciler: Reconciler, timing: () => LifecycleTiming): WorkHandler {
+/** The context a reassignment's work runs in: the tenant and the app that asked for it. */
+function workContext(services: GraphServices, tenantId: string, appId: string, requestId: string): GraphContext {
+  return {
+    ...services,
+    tenantId,
+    principal: { tenantId, appId, objectId: appId, kind: "application", permissions: new Set(["MmdSupport.ReadWrite"]) },
+    serviceRoot: "",
+    requestHeaders: {},
+    requestId,
+    audited: true,
+  };
+}
+
+/**
+ * Moves one batch of devices, set-based: their group tags (and so persona groups and Autopilot profiles), an
+ * optional wipe, Successful, and one audit event each.
+ */
+export function reassignBatchWork(services: GraphServices, reconciler: Reconciler, timing: () => LifecycleTiming): WorkHandler {
   return {
     async apply(tx, item) {
-      const { persona, wipe, aadDeviceId, appId } = item.payload as { persona: Persona; wipe: boolean; aadDeviceId: string; appId: string };
-      const ctx: GraphContext = {
-        ...services,
-        tenantId: item.tenantId,
-        principal: { tenantId: item.tenantId, appId, objectId: appId, kind: "application", permissions: new Set(["MmdSupport.ReadWrite"]) },
-        serviceRoot: "",
-        requestHeaders: {},
-        requestId: item.id,
-        audited: true,
-      };
+      const { persona, wipe, appId, devices } = item.payload as { persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
+      const ctx = workContext(services, item.tenantId, appId, item.id);
       const table = managedTable(ctx);
-      const device = await ctx.entities.get(tx, table, ctx.tenantId, item.subjectId);
-      if (!device) return { more: false };
-      const { tag } = await currentGroupTag(ctx, tx, aadDeviceId);
-      await setGroupTag(ctx, tx, aadDeviceId, groupTagFor(persona, tag));
-      if (wipe) await startDeviceAction(ctx, tx, reconciler, timing(), table, device.id, "wipe", { keepEnrollmentData: false, keepUserData: false });
-      const current = (await ctx.entities.get(tx, table, ctx.tenantId, device.id))!;
-      const after = { ...current, doc: { ...current.doc, _mmdPersona: persona, _mmdProfileAssignmentStatus: "Successful" } };
-      await ctx.entities.replace(tx, table, ctx.tenantId, after);
-      await ctx.audit.record(ctx, tx, {
-        operation: "Action",
-        activity: "reassignProfile",
-        type: ctx.model.entityType(after.type),
-        entity: after,
-        changes: [{ displayName: "persona", oldValue: String(device.doc._mmdPersona ?? ""), newValue: persona }],
-      });
+      // Only what the move reads: whether the device is still this batch's, and its persona before.
+      const params: unknown[] = [item.tenantId];
+      const list = devices.map(([managedId]) => (params.push(managedId), tx.dialect.param(params.length))).join(", ");
+      const rows = await tx.all(
+        `SELECT id, odata_type, ${tx.dialect.jsonText("doc", "_mmdReassignment")} AS marker, ${tx.dialect.jsonText("doc", "_mmdPersona")} AS persona FROM ${table.name} WHERE tenant_id = ${tx.dialect.param(1)} AND id IN (${list})`,
+        params,
+      );
+      const found = new Map(rows.filter((r) => r.marker === item.id).map((r) => [r.id as string, { type: r.odata_type as string, persona: (r.persona as string | null) ?? "" }]));
+      const mine = devices.filter(([managedId]) => found.has(managedId));
+      if (mine.length === 0) return { more: false };
+      const tags = await currentGroupTags(ctx, tx, mine.map(([, aad]) => aad));
+      await setGroupTags(ctx, tx, [...tags.values()].map((device) => ({ device, tag: groupTagFor(persona, device.tag) })));
+      if (wipe) for (const [managedId] of mine) await startDeviceAction(ctx, tx, reconciler, timing(), table, managedId, "wipe", { keepEnrollmentData: false, keepUserData: false });
+      const ids = mine.map(([managedId]) => managedId);
+      await ctx.entities.patchMany(tx, table, ctx.tenantId, ids, { _mmdPersona: persona, _mmdProfileAssignmentStatus: "Successful", _mmdReassignment: null });
+      const type = ctx.model.entityType("managedDevice");
+      await ctx.audit.recordMany(
+        ctx,
+        tx,
+        mine.map(([managedId, aad]) => {
+          const before = found.get(managedId)!;
+          const tag = tags.get(aad)?.tag ?? "";
+          return {
+            operation: "Action" as const,
+            activity: "reassignProfile",
+            type,
+            entity: { id: managedId, type: before.type, seq: 0, doc: { _mmdPersona: persona, _mmdProfileAssignmentStatus: "Successful" } },
+            changes: [
+              { displayName: "persona", oldValue: before.persona, newValue: persona },
+              { displayName: "groupTag", oldValue: tag, newValue: groupTagFor(persona, tag) },
+            ],
+          };
+        }),
+      );
       return { more: false };
+    },
+  };
+}
+
+/** A per-device item of an older store: the same move for its one device. */
+export function reassignWork(services: GraphServices, reconciler: Reconciler, timing: () => LifecycleTiming): WorkHandler {
+  const batch = reassignBatchWork(services, reconciler, timing);
+  return {
+    async apply(tx, item, at, owner) {
+      const { persona, wipe, aadDeviceId, appId } = item.payload as { persona: Persona; wipe: boolean; aadDeviceId: string; appId: string };
+      const table = managedTable(workContext(services, item.tenantId, appId, item.id));
+      await services.entities.patchMany(tx, table, item.tenantId, [item.subjectId], { _mmdReassignment: item.id });
+      return batch.apply(tx, { ...item, payload: { persona, wipe, appId, devices: [[item.subjectId, aadDeviceId]] } }, at, owner);
     },
   };
 }

@@ -10,9 +10,19 @@ import type { Database, SqlExecutor } from "../store/database.js";
 import type { Clock } from "../time/clock.js";
 import type { WorkItem, WorkQueue } from "./workQueue.js";
 
+export interface StepResult {
+  /** Further steps follow. */
+  more: boolean;
+  /**
+   * The next step is due at once rather than on the lifecycle clock: the item is a bounded batch of a larger
+   * piece of work (one batch per step, each in its own transaction) and has more to do.
+   */
+  continueNow?: boolean;
+}
+
 export interface WorkHandler {
   /** Applies `item.step`; answers whether further steps follow. */
-  apply(tx: SqlExecutor, item: WorkItem, at: Date): Promise<{ more: boolean }>;
+  apply(tx: SqlExecutor, item: WorkItem, at: Date, owner: string): Promise<StepResult>;
 }
 
 export interface ReconcilerOptions {
@@ -47,10 +57,13 @@ export class Reconciler {
     this.stopped = false;
     const tick = () => {
       if (this.stopped) return;
+      let applied = 0;
       this.running = this.runOnce()
+        .then((n) => (applied = n))
         .catch((e) => process.stderr.write(`allot reconciler: ${(e as Error).stack ?? e}\n`))
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollIntervalMs ?? 100);
+          // While there is work, drain it (batched work continues at once); when there is none, poll.
+          if (!this.stopped) this.timer = setTimeout(tick, applied > 0 ? 0 : (this.options.pollIntervalMs ?? 100));
         });
     };
     tick();
@@ -95,8 +108,9 @@ export class Reconciler {
     const work = async (tx: SqlExecutor) => {
       const at = this.clock.now();
       if (!(await this.queue.logStep(tx, item, this.owner, at.toISOString()))) throw new AlreadyApplied();
-      const { more } = await handler.apply(tx, item, at);
-      await this.queue.advance(tx, item, more ? scheduleStep(this.timing(item.kind), at) : undefined);
+      const { more, continueNow } = await handler.apply(tx, item, at, this.owner);
+      const next = !more ? undefined : continueNow ? { dueAt: at.toISOString(), readsLeft: null } : scheduleStep(this.timing(item.kind), at);
+      await this.queue.advance(tx, item, next);
     };
     try {
       if (within) await work(within);
@@ -121,8 +135,8 @@ export class Reconciler {
   }
 
   /** A read of a subject: read-timed steps that come due are applied before the read is answered. */
-  async observeRead(tenantId: string, subjectId: string): Promise<boolean> {
-    const ready = await this.queue.noteRead(tenantId, subjectId, this.clock.now());
+  async observeRead(tenantId: string, subjectIds: readonly string[]): Promise<boolean> {
+    const ready = await this.queue.noteRead(tenantId, subjectIds, this.clock.now());
     for (const item of ready) await this.applyStep(item);
     return ready.length > 0;
   }

@@ -92,14 +92,23 @@ export class WorkQueue {
     return r ? toItem(r) : undefined;
   }
 
-  /** One read of a subject: counts down its read-timed steps; those reaching zero become due now. */
-  async noteRead(tenantId: string, subjectId: string, now: Date): Promise<WorkItem[]> {
+  /**
+   * One read of a subject: counts down its read-timed steps; those reaching zero become due now. A read of an
+   * entity is also a read of its collection, which is the subject of work that covers many of its entities.
+   */
+  async noteRead(tenantId: string, subjectIds: readonly string[], now: Date): Promise<WorkItem[]> {
     return this.db.transaction(async (x) => {
-      const p = (n: number) => x.dialect.param(n);
-      await x.run(`UPDATE pending_work SET reads_left = reads_left - 1 WHERE tenant_id = ${p(1)} AND subject_id = ${p(2)} AND reads_left > 0`, [tenantId, subjectId]);
+      const params: unknown[] = [tenantId];
+      const p = (v: unknown) => (params.push(v), x.dialect.param(params.length));
+      const subjects = `tenant_id = ${x.dialect.param(1)} AND subject_id IN (${subjectIds.map(p).join(", ")})`;
+      await x.run(`UPDATE pending_work SET reads_left = reads_left - 1 WHERE ${subjects} AND reads_left > 0`, params);
+      const readyParams: unknown[] = [];
+      const q = (v: unknown) => (readyParams.push(v), x.dialect.param(readyParams.length));
+      const due = q(now.toISOString());
+      const tenant = q(tenantId);
       const ready = await x.all(
-        `UPDATE pending_work SET due_at = ${p(1)}, reads_left = NULL WHERE tenant_id = ${p(2)} AND subject_id = ${p(3)} AND reads_left = 0 RETURNING *`,
-        [now.toISOString(), tenantId, subjectId],
+        `UPDATE pending_work SET due_at = ${due}, reads_left = NULL WHERE tenant_id = ${tenant} AND subject_id IN (${subjectIds.map(q).join(", ")}) AND reads_left = 0 RETURNING *`,
+        readyParams,
       );
       return ready.map(toItem);
     });

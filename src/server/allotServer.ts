@@ -29,7 +29,7 @@ import { registerExplainRoutes } from "../control/explainRoutes.js";
 import { configurationReevaluation, onConfigurationMembershipChanges, onManagedDeviceChanges, registerManagedDeviceReevaluation } from "../graph/configurations/configurationReevaluation.js";
 import { configurationReportProviders } from "../graph/configurations/configurationReports.js";
 import { CONFIGURATION_CHECK_IN_WORK, ConfigurationStates } from "../graph/configurations/configurationStates.js";
-import { AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
+import { AUTOPILOT_EVALUATION_WORK, AUTOPILOT_SYNC_WORK, AutopilotAssignments } from "../graph/autopilot/autopilotAssignments.js";
 import { registerAutopilotBehaviours } from "../graph/autopilot/autopilotBehaviours.js";
 import { autopilotProviders } from "../graph/autopilot/autopilotNavigation.js";
 import { autopilotActions } from "../graph/autopilot/autopilotActions.js";
@@ -41,7 +41,7 @@ import { ConfigurationListeners } from "../graph/configurations/configurationLis
 import { ConfigurationTables } from "../graph/configurations/configurationTargets.js";
 import { registerMmdRoutes } from "../mmd/mmdRoutes.js";
 import { mmdModel } from "../mmd/mmdModel.js";
-import { MMD_REASSIGN_WORK, reassignWork } from "../mmd/reassignProfile.js";
+import { MMD_REASSIGN_BATCH_WORK, MMD_REASSIGN_WORK, reassignBatchWork, reassignWork } from "../mmd/reassignProfile.js";
 import { EntityBehaviours, type GraphServices, type NavigationProvider } from "../graph/graphContext.js";
 import { registerGraphRoutes } from "../graph/graphRoutes.js";
 import { registerDirectoryBehaviours } from "../graph/directory/directoryBehaviours.js";
@@ -186,7 +186,9 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   }
   const timingOf = (kind: string) => () => timings.for(kind);
   const queue = new WorkQueue(db);
-  const reconciler = new Reconciler(db, queue, clock, (kind) => timings.for(kind));
+  // Bulk work items are steps of a lifecycle users know by its own name, and follow its timing.
+  const lifecycleOf: Record<string, string> = { [AUTOPILOT_EVALUATION_WORK]: AUTOPILOT_SYNC_WORK, [MMD_REASSIGN_BATCH_WORK]: MMD_REASSIGN_WORK };
+  const reconciler = new Reconciler(db, queue, clock, (kind) => timings.for(lifecycleOf[kind] ?? kind));
   const services: GraphServices = {
     db,
     model: graphModel,
@@ -201,7 +203,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     membershipListeners: [],
     managedDeviceListeners: [],
     replication: new ReplicationLag(replicationLagMs),
-    observeRead: (tenantId, id) => (timings.countsReads() ? reconciler.observeRead(tenantId, id) : Promise.resolve(false)),
+    observeRead: (tenantId, id, collection) => (timings.countsReads() ? reconciler.observeRead(tenantId, [id, collection]) : Promise.resolve(false)),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
@@ -211,6 +213,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   reconciler.register(CHANGE_ASSIGNMENTS_WORK, changeAssignmentsWork(services, changeAssignments));
   const autopilot = new AutopilotAssignments(graphModel, entities, memberships, reconciler, timingOf(AUTOPILOT_SYNC_WORK));
   reconciler.register(AUTOPILOT_SYNC_WORK, autopilot.work());
+  reconciler.register(AUTOPILOT_EVALUATION_WORK, autopilot.evaluationWork());
   registerAutopilotBehaviours(behaviours, autopilot);
   for (const [name, provider] of Object.entries(autopilotProviders(autopilot))) providers.set(name, provider);
   services.membershipListeners.push((ctx, tx, changes) => autopilot.onMembershipChanges(ctx, tx, changes));
@@ -222,6 +225,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   services.managedDeviceListeners.push((svc, tx, tenantId, ids) => onManagedDeviceChanges(configurationStates, svc, tx, tenantId, ids));
   changeAssignments.isAssigned = assignedThroughEngine(configurationStates);
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, timingOf(DEVICE_ACTION_WORK)));
+  reconciler.register(MMD_REASSIGN_BATCH_WORK, reassignBatchWork(services, reconciler, timingOf(DEVICE_ACTION_WORK)));
   // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
   const configurationListeners = new ConfigurationListeners();
   configurationListeners.add(configurationReevaluation(configurationStates));

@@ -3,7 +3,7 @@
 
 import type { CompiledModel, EntityType, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Row, SqlExecutor } from "./database.js";
-import { insertRows } from "./multiRowInsert.js";
+import { insertRows, rowsPerStatement } from "./multiRowInsert.js";
 
 export type EntityDocument = Record<string, unknown>;
 
@@ -15,6 +15,15 @@ export interface StoredEntity {
   seq: number;
   doc: EntityDocument;
 }
+
+/**
+ * A value `patch` sets: a constant (text or null), or a copy of another top-level text field of the same row
+ * (`keep`: only when the field has no value yet).
+ */
+export type PatchValue = string | null | { copyOf: string; keep?: boolean };
+
+/** Ids per statement of `patchMany`: far below both backends' limits on bound parameters. */
+const PATCH_CHUNK = 5_000;
 
 export interface OrderTerm {
   sql: string;
@@ -158,6 +167,108 @@ export class EntityStore {
       `UPDATE ${table.name} SET ${assignments} WHERE tenant_id = ${x.dialect.param(values.length - 1)} AND id = ${x.dialect.param(values.length)}`,
       values,
     );
+  }
+
+  /**
+   * Set-based change of many rows in one statement: the same fields set (or copied, or removed) in every
+   * document the WHERE fragment selects, and the indexed columns of the set fields kept equal. Answers the
+   * number of rows changed.
+   */
+  async patch(
+    x: SqlExecutor,
+    table: StorageTable,
+    tenantId: string,
+    set: Readonly<Record<string, PatchValue>>,
+    remove: readonly string[],
+    where: (params: unknown[]) => string,
+  ): Promise<number> {
+    // Parameters are pushed in the order their placeholders appear (SQLite's are positional).
+    const params: unknown[] = [];
+    const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
+    const valueSql = (field: string, v: PatchValue) => {
+      if (v === null || typeof v !== "object") return mark(v);
+      const copy = x.dialect.jsonText("doc", v.copyOf);
+      return v.keep ? `COALESCE(${x.dialect.jsonText("doc", field)}, ${copy})` : copy;
+    };
+    const entries = Object.entries(set);
+    const doc = x.dialect.jsonPatch("doc", entries.map(([field, v]) => ({ field, valueSql: valueSql(field, v) })), remove);
+    const columns: string[] = [];
+    for (const c of table.columns) {
+      if (remove.includes(c.property)) columns.push(`${c.column} = NULL`);
+      if (!(c.property in set)) continue;
+      const v = set[c.property];
+      const constant = v === null || typeof v !== "object";
+      columns.push(`${c.column} = ${constant ? mark(this.columnValue(x, c, { [c.property]: v })) : valueSql(c.property, v)}`);
+    }
+    const tenant = mark(tenantId);
+    const sql = `UPDATE ${table.name} SET ${["doc = " + doc, ...columns].join(", ")} WHERE tenant_id = ${tenant} AND (${where(params)})`;
+    return (await x.run(sql, params)).changes;
+  }
+
+  /** `patch` of the rows with these ids (in chunks), optionally narrowed by a further condition. */
+  async patchMany(
+    x: SqlExecutor,
+    table: StorageTable,
+    tenantId: string,
+    ids: readonly string[],
+    set: Readonly<Record<string, PatchValue>>,
+    remove: readonly string[] = [],
+    also?: (params: unknown[]) => string,
+  ): Promise<number> {
+    let changed = 0;
+    for (let i = 0; i < ids.length; i += PATCH_CHUNK) {
+      const slice = ids.slice(i, i + PATCH_CHUNK);
+      changed += await this.patch(x, table, tenantId, set, remove, (params) => {
+        const list = slice.map((id) => (params.push(id), x.dialect.param(params.length))).join(", ");
+        return `id IN (${list})${also ? ` AND (${also(params)})` : ""}`;
+      });
+    }
+    return changed;
+  }
+
+  /**
+   * Sets one unindexed field of many documents, each row its own (JSON) value, in as few statements as the
+   * parameter limit allows: the rest of each document and every indexed column stay untouched.
+   */
+  async patchEach(x: SqlExecutor, table: StorageTable, tenantId: string, field: string, rows: readonly { id: string; value: unknown }[]): Promise<void> {
+    if (table.columns.some((c) => c.property === field)) throw new Error(`${field} is an indexed column of ${table.name}; use replaceMany`);
+    const perStatement = Math.max(1, rowsPerStatement(x.dialect, 2) - 1);
+    const doc = x.dialect.jsonPatch("doc", [{ field, valueSql: "v.value", json: true }], []);
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const params: unknown[] = [];
+      const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
+      const tuples = rows.slice(start, start + perStatement).map((r) => `(${mark(r.id)}, ${mark(JSON.stringify(r.value))})`);
+      const tenant = mark(tenantId);
+      await x.run(`WITH v (id, value) AS (VALUES ${tuples.join(", ")}) UPDATE ${table.name} SET doc = ${doc} FROM v WHERE ${table.name}.tenant_id = ${tenant} AND ${table.name}.id = v.id`, params);
+    }
+  }
+
+  /**
+   * Replaces many entities of one table (documents and indexed columns, each row its own values) in as few
+   * statements as the parameter limit allows: an UPDATE … FROM a VALUES list.
+   */
+  async replaceMany(x: SqlExecutor, table: StorageTable, tenantId: string, entities: readonly Omit<StoredEntity, "seq" | "parentId">[]): Promise<void> {
+    const kindOf = (c: StorageColumn) =>
+      c.type === "Edm.Boolean" ? "boolean" : c.type === "Edm.Int32" || c.type === "Edm.Int64" ? "integer" : c.type === "Edm.Double" ? "real" : "text";
+    const names = ["id", "odata_type", "doc", ...table.columns.map((c) => c.column)];
+    const width = names.length;
+    const perStatement = Math.max(1, rowsPerStatement(x.dialect, width) - 1);
+    const sets = [
+      `odata_type = v.odata_type`,
+      `doc = ${x.dialect.typed("v.doc", "json")}`,
+      ...table.columns.map((c) => `${c.column} = ${x.dialect.typed(`v.${c.column}`, kindOf(c))}`),
+    ].join(", ");
+    for (let start = 0; start < entities.length; start += perStatement) {
+      const slice = entities.slice(start, start + perStatement);
+      const params: unknown[] = [];
+      const tuples = slice.map((e) => {
+        const values = [e.id, e.type, this.encodeDoc(x, e.doc), ...table.columns.map((c) => this.columnValue(x, c, e.doc))];
+        return `(${values.map((v) => (params.push(v), x.dialect.param(params.length))).join(", ")})`;
+      });
+      params.push(tenantId);
+      const tenant = x.dialect.param(params.length);
+      await x.run(`WITH v (${names.join(", ")}) AS (VALUES ${tuples.join(", ")}) UPDATE ${table.name} SET ${sets} FROM v WHERE ${table.name}.tenant_id = ${tenant} AND ${table.name}.id = v.id`, params);
+    }
   }
 
   /** Deletes an entity and, recursively, everything contained in it. */

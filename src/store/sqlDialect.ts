@@ -29,6 +29,21 @@ export interface SqlDialect {
   /** `(a, b) IN (the pairs bound at paramSql)`, the pairs bound with bindPairs. */
   inPairs(aSql: string, bSql: string, paramSql: string): string;
   bindPairs(pairs: readonly (readonly [string, string])[]): unknown;
+  /**
+   * A bound value (or a column of a VALUES list) read as a stored value of this kind: PostgreSQL types an
+   * untyped VALUES column as text, SQLite stores what it is given.
+   */
+  typed(sql: string, kind: "json" | "text" | "integer" | "real" | "boolean"): string;
+  /** A text expression folded for case-insensitive equality with another folded one (`IN` lists, joins). */
+  foldText(sql: string): string;
+  /** Appended to a SELECT whose rows the transaction is about to change: waits for, then locks, those rows. */
+  readonly lockForUpdate: string;
+  /**
+   * The document with top-level fields removed and others set, each to a scalar SQL expression of text (NULL
+   * sets JSON null; `json`: the expression is JSON text, set as the value it encodes). Every expression sees the
+   * row as it was before the statement.
+   */
+  jsonPatch(documentColumnSql: string, set: readonly { field: string; valueSql: string; json?: boolean }[], remove: readonly string[]): string;
 }
 
 export const sqliteDialect: SqlDialect = {
@@ -45,6 +60,14 @@ export const sqliteDialect: SqlDialect = {
   bindList: (values) => JSON.stringify(values),
   inPairs: (a, b, p) => `(${a}, ${b}) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(${p}))`,
   bindPairs: (pairs) => JSON.stringify(pairs),
+  typed: (sql) => sql,
+  foldText: (sql) => sql,
+  // One writer at a time: the transaction already excludes every other.
+  lockForUpdate: "",
+  jsonPatch: (doc, set, remove) => {
+    const removed = remove.length ? `json_remove(${doc}, ${remove.map((f) => `'$.${f}'`).join(", ")})` : doc;
+    return set.length ? `json_set(${removed}, ${set.map((e) => `'$.${e.field}', ${e.json ? `json(${e.valueSql})` : e.valueSql}`).join(", ")})` : removed;
+  },
 };
 
 export const postgresDialect: SqlDialect = {
@@ -61,4 +84,11 @@ export const postgresDialect: SqlDialect = {
   bindList: (values) => [...values],
   inPairs: (a, b, p) => `(${a}, ${b}) IN (SELECT e->>0, e->>1 FROM jsonb_array_elements(${p}::jsonb) AS e)`,
   bindPairs: (pairs) => JSON.stringify(pairs),
+  typed: (sql, kind) => `CAST(${sql} AS ${{ json: "jsonb", text: "text", integer: "bigint", real: "double precision", boolean: "boolean" }[kind]})`,
+  foldText: (sql) => `lower(${sql})`,
+  lockForUpdate: " FOR UPDATE",
+  jsonPatch: (doc, set, remove) => {
+    const removed = remove.length ? `(${doc} - ARRAY[${remove.map((f) => `'${f}'`).join(", ")}]::text[])` : doc;
+    return set.length ? `(${removed} || jsonb_build_object(${set.map((e) => `'${e.field}', CAST(${e.valueSql} AS ${e.json ? "jsonb" : "text"})`).join(", ")}))` : removed;
+  },
 };

@@ -3,43 +3,14 @@
 // without doing anything twice.
 
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { exited, kill9, serve, waitUntil } from "../support/servedProcess.js";
 import { dropPostgresSchema, postgresAvailable, POSTGRES_URL, tokenFor, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TENANT_ID } from "../support/allotUnderTest.js";
-
-const BIN = join(import.meta.dirname, "../../bin/allot.mjs");
-
-function serve(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no 'listening on':\n${out}`)), 30_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("exit", (code) => reject(new Error(`exited ${code}:\n${out}`)));
-  });
-}
-
-const exited = (child: ChildProcess) => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once("exit", r)));
-
-async function kill9(child: ChildProcess) {
-  child.removeAllListeners("exit");
-  child.kill("SIGKILL");
-  await exited(child);
-}
 
 async function graph(url: string, token: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -55,15 +26,6 @@ async function enrollMany(url: string, token: string, n: number): Promise<string
     ids.push(res.body.managedDeviceId);
   }
   return ids;
-}
-
-async function waitUntil(check: () => Promise<boolean>, ms: number, what: string) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 async function allDone(url: string, token: string, action: string, expected: number) {

@@ -6,7 +6,7 @@ import { badRequest } from "../../odata/errors.js";
 import type { SqlExecutor } from "../../store/database.js";
 import type { StoredEntity } from "../../store/entityStore.js";
 import type { EntityBehaviours, GraphContext } from "../graphContext.js";
-import type { AutopilotAssignments } from "./autopilotAssignments.js";
+import type { AutopilotAssignments, EvaluationScope } from "./autopilotAssignments.js";
 import { targetOf } from "./autopilotAssignments.js";
 
 export const MAX_PROFILES_PER_TENANT = 350;
@@ -56,7 +56,12 @@ async function countRows(tx: SqlExecutor, table: string, tenantId: string, paren
 }
 
 export function registerAutopilotBehaviours(behaviours: EntityBehaviours, autopilot: AutopilotAssignments) {
-  const reevaluateAll = (ctx: GraphContext, tx: SqlExecutor) => autopilot.reevaluate(ctx, tx, "all");
+  /** The identities an assignment's targets (before and after a change) can reach. */
+  const reachOf = (...assignments: (StoredEntity | undefined)[]): EvaluationScope => {
+    const targets = assignments.flatMap((a) => (a ? [targetOf(a.doc.target as Record<string, unknown>)] : []));
+    if (targets.some((t) => !t || t.kind === "allDevices")) return { kind: "all" };
+    return { kind: "groups", groupIds: [...new Set(targets.map((t) => (t as { groupId: string }).groupId))] };
+  };
 
   behaviours.register("windowsAutopilotDeploymentProfile", {
     async validate(ctx, tx, draft, before) {
@@ -67,15 +72,16 @@ export function registerAutopilotBehaviours(behaviours: EntityBehaviours, autopi
     },
     async afterWrite(ctx, tx, after, before) {
       // Only a deviceType change can alter which devices a profile fits.
-      if (before && before.doc.deviceType !== after.doc.deviceType) await reevaluateAll(ctx, tx);
+      if (before && before.doc.deviceType !== after.doc.deviceType) await autopilot.reevaluateScope(ctx, tx, { kind: "all" });
     },
     async beforeDelete(ctx, tx, profile) {
       if ((await countRows(tx, autopilot.assignments.name, ctx.tenantId, profile.id)) > 0) {
         throw badRequest(`The Windows Autopilot deployment profile '${profile.id}' still has assignments; delete them before deleting the profile.`);
       }
     },
-    async afterDelete(ctx, tx) {
-      await reevaluateAll(ctx, tx);
+    async afterDelete(ctx, tx, profile) {
+      // A profile with assignments cannot be deleted: only devices holding it or assigned it directly are affected.
+      await autopilot.reevaluateScope(ctx, tx, { kind: "profileHolders", profileId: profile.id });
     },
   });
 
@@ -102,8 +108,8 @@ export function registerAutopilotBehaviours(behaviours: EntityBehaviours, autopi
 
   behaviours.register("windowsAutopilotDeploymentProfileAssignment", {
     validate: (ctx, tx, draft) => checkAssignment(ctx, tx, draft),
-    afterWrite: (ctx, tx) => reevaluateAll(ctx, tx).then(() => undefined),
-    afterDelete: (ctx, tx) => reevaluateAll(ctx, tx).then(() => undefined),
+    afterWrite: (ctx, tx, after, before) => autopilot.reevaluateScope(ctx, tx, reachOf(after, before)).then(() => undefined),
+    afterDelete: (ctx, tx, deleted) => autopilot.reevaluateScope(ctx, tx, reachOf(deleted)).then(() => undefined),
   });
 
   behaviours.register("windowsAutopilotDeviceIdentity", {

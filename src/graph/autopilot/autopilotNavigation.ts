@@ -5,9 +5,10 @@ import type { NavigationProvider } from "../graphContext.js";
 import type { AutopilotAssignments, IdentityAssignmentState } from "./autopilotAssignments.js";
 
 export function autopilotProviders(autopilot: AutopilotAssignments): Record<string, NavigationProvider> {
-  const profileBy = (field: keyof IdentityAssignmentState): NavigationProvider => ({
+  const profileBy = (field: "_deploymentProfileId" | "_intendedProfileId"): NavigationProvider => ({
     async single(ctx, x, identity) {
-      const id = (identity.doc as IdentityAssignmentState)[field];
+      // A pending identity not yet evaluated is headed where the engine sends it now.
+      const id = field === "_intendedProfileId" ? await autopilot.intendedProfileId(x, ctx.tenantId, identity) : (identity.doc as IdentityAssignmentState)[field];
       if (!id) return undefined;
       const profile = await ctx.entities.get(x, autopilot.profiles, ctx.tenantId, id);
       return profile ? { entity: profile, type: ctx.model.entityType(profile.type), table: autopilot.profiles } : undefined;

@@ -1,10 +1,13 @@
 // A device's Autopilot group tag lives in two places: the identity's `groupTag` and the `[OrderID]:` entry of the
-// linked Entra device's devicePhysicalIds, which dynamic groups read. Changing it changes both, through the
-// entity rules, so dynamic memberships and then Autopilot profiles follow.
+// linked Entra device's devicePhysicalIds, which dynamic groups read. Changing it changes both, so dynamic
+// memberships and then Autopilot profiles follow: one device through the entity rules, many set-based.
 
+import { DynamicMembership } from "../../directory/dynamicMembership.js";
+import { Memberships } from "../../directory/memberships.js";
 import type { SqlExecutor } from "../../store/database.js";
+import type { StoredEntity } from "../../store/entityStore.js";
 import { storeChangedEntity } from "../entityWrites.js";
-import type { GraphContext } from "../graphContext.js";
+import { notifyMembershipChanges, type GraphContext } from "../graphContext.js";
 
 /** Sets the Entra device's `[OrderID]:` entry (an empty tag removes it). */
 export async function retagEntraDevice(ctx: GraphContext, tx: SqlExecutor, azureADDeviceId: string, groupTag: string): Promise<void> {
@@ -18,28 +21,63 @@ export async function retagEntraDevice(ctx: GraphContext, tx: SqlExecutor, azure
   await storeChangedEntity(ctx, tx, table, before, { ...before, doc: { ...before.doc, devicePhysicalIds: ids } });
 }
 
-/** The device's current tag: its Autopilot identity's, else its Entra device's `[OrderID]:` entry. */
-export async function currentGroupTag(ctx: GraphContext, tx: SqlExecutor, azureADDeviceId: string): Promise<{ tag: string; identityId?: string }> {
-  const identities = ctx.model.entityType("deviceManagement").navigation.get("windowsAutopilotDeviceIdentities")!.table!;
-  const [identity] = await tx.all(`SELECT id, doc FROM ${identities.name} WHERE tenant_id = ${tx.dialect.param(1)} AND p_azure_ad_device_id = ${tx.dialect.param(2)}`, [ctx.tenantId, azureADDeviceId]);
-  if (identity) {
-    const doc = typeof identity.doc === "string" ? JSON.parse(identity.doc) : identity.doc;
-    return { tag: String(doc.groupTag ?? ""), identityId: identity.id as string };
-  }
-  const devices = ctx.model.entitySets.get("devices")!.table;
-  const [device] = await tx.all(`SELECT doc FROM ${devices.name} WHERE tenant_id = ${tx.dialect.param(1)} AND p_device_id = ${tx.dialect.param(2)}`, [ctx.tenantId, azureADDeviceId]);
-  const doc = device ? (typeof device.doc === "string" ? JSON.parse(device.doc) : device.doc) : {};
-  const entry = ((doc.devicePhysicalIds as string[] | undefined) ?? []).find((p) => p.startsWith("[OrderID]:"));
-  return { tag: entry ? entry.slice("[OrderID]:".length) : "" };
+/** A device by its Entra device id, with its Autopilot identity and Entra device as stored (either may be missing). */
+export interface TaggedDevice {
+  azureADDeviceId: string;
+  /** The identity's tag, else the Entra device's `[OrderID]:` entry, else "". */
+  tag: string;
+  identity?: StoredEntity;
+  entra?: StoredEntity;
 }
 
-/** Sets a device's group tag in both places. */
-export async function setGroupTag(ctx: GraphContext, tx: SqlExecutor, azureADDeviceId: string, groupTag: string): Promise<void> {
-  const { identityId } = await currentGroupTag(ctx, tx, azureADDeviceId);
-  if (identityId) {
-    const table = ctx.model.entityType("deviceManagement").navigation.get("windowsAutopilotDeviceIdentities")!.table!;
-    const identity = (await ctx.entities.get(tx, table, ctx.tenantId, identityId))!;
-    await ctx.entities.replace(tx, table, ctx.tenantId, { ...identity, doc: { ...identity.doc, groupTag } });
+const orderIdOf = (entra: StoredEntity | undefined) =>
+  ((entra?.doc.devicePhysicalIds as string[] | undefined) ?? []).find((p) => p.startsWith("[OrderID]:"))?.slice("[OrderID]:".length);
+
+/** The current tags of many devices: two statements per chunk (identities and Entra devices by their ids). */
+export async function currentGroupTags(ctx: GraphContext, x: SqlExecutor, azureADDeviceIds: readonly string[]): Promise<Map<string, TaggedDevice>> {
+  const identities = ctx.model.entityType("deviceManagement").navigation.get("windowsAutopilotDeviceIdentities")!.table!;
+  const devices = ctx.model.entitySets.get("devices")!.table;
+  const byId = (table: typeof devices, column: string, ids: readonly string[]) => {
+    const params: unknown[] = [ctx.tenantId];
+    const list = ids.map((id) => (params.push(id), x.dialect.param(params.length))).join(", ");
+    return x.all(`SELECT id, odata_type, seq, doc, ${column} AS device_id FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND ${x.dialect.foldText(column)} IN (${list})`, params);
+  };
+  const decode = (r: Record<string, unknown>): StoredEntity => ({ id: r.id as string, type: r.odata_type as string, seq: Number(r.seq), doc: typeof r.doc === "string" ? JSON.parse(r.doc) : (r.doc as Record<string, unknown>) });
+  const out = new Map<string, TaggedDevice>();
+  const unique = [...new Set(azureADDeviceIds.map((d) => d.toLowerCase()))];
+  for (let i = 0; i < unique.length; i += 2000) {
+    const slice = unique.slice(i, i + 2000);
+    for (const d of slice) out.set(d, { azureADDeviceId: d, tag: "" });
+    for (const r of await byId(devices, "p_device_id", slice)) out.get(String(r.device_id).toLowerCase())!.entra = decode(r);
+    for (const r of await byId(identities, "p_azure_ad_device_id", slice)) out.get(String(r.device_id).toLowerCase())!.identity = decode(r);
   }
-  await retagEntraDevice(ctx, tx, azureADDeviceId, groupTag);
+  for (const d of out.values()) d.tag = d.identity ? String(d.identity.doc.groupTag ?? "") : (orderIdOf(d.entra) ?? "");
+  return out;
+}
+
+/**
+ * Sets many devices' tags in both places, set-based: identities one statement per distinct tag, Entra devices one
+ * multi-row replacement, then their dynamic memberships together and whoever listens to membership changes.
+ */
+export async function setGroupTags(ctx: GraphContext, tx: SqlExecutor, moves: readonly { device: TaggedDevice; tag: string }[]): Promise<void> {
+  const identities = ctx.model.entityType("deviceManagement").navigation.get("windowsAutopilotDeviceIdentities")!.table!;
+  const devices = ctx.model.entitySets.get("devices")!.table;
+  const byTag = new Map<string, string[]>();
+  for (const { device, tag } of moves) {
+    if (!device.identity || device.identity.doc.groupTag === tag) continue;
+    const ids = byTag.get(tag);
+    if (ids) ids.push(device.identity.id);
+    else byTag.set(tag, [device.identity.id]);
+  }
+  for (const [tag, ids] of byTag) await ctx.entities.patchMany(tx, identities, ctx.tenantId, ids, { groupTag: tag });
+  const retagged: StoredEntity[] = [];
+  for (const { device, tag } of moves) {
+    if (!device.entra || orderIdOf(device.entra) === (tag || undefined)) continue;
+    const ids = ((device.entra.doc.devicePhysicalIds as string[] | undefined) ?? []).filter((p) => !p.startsWith("[OrderID]:"));
+    if (tag !== "") ids.push(`[OrderID]:${tag}`);
+    retagged.push({ ...device.entra, doc: { ...device.entra.doc, devicePhysicalIds: ids } });
+  }
+  await ctx.entities.patchEach(tx, devices, ctx.tenantId, "devicePhysicalIds", retagged.map((d) => ({ id: d.id, value: d.doc.devicePhysicalIds })));
+  const dynamic = new DynamicMembership(ctx.model, ctx.entities, new Memberships());
+  await notifyMembershipChanges(ctx, tx, await dynamic.reevaluateMembers(tx, ctx.tenantId, "device", retagged));
 }

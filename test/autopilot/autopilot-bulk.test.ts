@@ -1,0 +1,98 @@
+// Scope-wide Autopilot changes on both backends: every device the change reaches is pending before the answer
+// (its intended profile right while pending), the reconciler settles them in batches, a device whose choice the
+// change does not alter returns to the state it had, and read-timed lifecycles count reads of the identities.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { backendsToTest, startTestServer, type TestServer } from "../support/allotUnderTest.js";
+
+const PROFILES = "/deviceManagement/windowsAutopilotDeploymentProfiles";
+const IDENTITIES = "/deviceManagement/windowsAutopilotDeviceIdentities";
+const STANDARD_GROUP = "a110c0de-0000-4000-8000-000000000501";
+const AAD = "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile";
+const group = (groupId: string) => ({ target: { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId } });
+
+let n = 0;
+async function createProfile(s: TestServer) {
+  const res = await s.call("POST", PROFILES, { "@odata.type": AAD, displayName: `Bulk ${++n}` });
+  assert.equal(res.status, 201);
+  await new Promise((r) => setTimeout(r, 5));
+  return res.body.id as string;
+}
+const countWith = async (s: TestServer, status: string) =>
+  (await s.call("GET", `${IDENTITIES}?$count=true&$top=1&$filter=${encodeURIComponent(`deploymentProfileAssignmentStatus eq '${status}'`)}`)).body["@odata.count"] as number;
+async function until(check: () => Promise<boolean>, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+for (const backend of await backendsToTest()) {
+  describe(`Autopilot scope-wide changes (${backend})`, () => {
+    it("an assignment to a group of thousands of devices: all pending before the 201 (intended profile right), then settled in batches", async () => {
+      // Long enough that nothing settles before the counts right after the answer are read.
+      const s = await startTestServer(backend, { lifecycle: "3s" });
+      try {
+        const fleet = await s.call("POST", "/_allot/fleet", { devices: 9000, groups: 24, autopilot: true, seed: "bulk-test" });
+        assert.equal(fleet.status, 201, fleet.text);
+        const total = fleet.body.autopilotDevices as number;
+        assert.ok(total > 4000, `more than two batches of 2,000 (${total})`);
+        const groups = (await s.call("GET", `/groups?$filter=${encodeURIComponent("displayName eq 'FLT00022 - All Autopilot devices'")}`)).body.value;
+        const profile = await createProfile(s);
+        assert.equal((await s.call("POST", `${PROFILES}/${profile}/assignments`, group(groups[0].id))).status, 201);
+        assert.equal(await countWith(s, "notAssigned"), 0, "no device still reads notAssigned after the answer");
+        assert.equal(await countWith(s, "pending"), total, "every device the group reaches is pending before its step is due");
+        const someone = (await s.call("GET", `${IDENTITIES}?$top=1&$select=id`)).body.value[0].id;
+        assert.equal((await s.call("GET", `${IDENTITIES}/${someone}/intendedDeploymentProfile?$select=id`)).body.id, profile, "the intended profile is right while pending");
+        await until(async () => (await countWith(s, "assignedInSync")) === total, 60_000, "every device in sync");
+        assert.equal((await s.call("GET", `${PROFILES}/${profile}/assignedDevices/$count`)).text, String(total));
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("a device whose choice the change does not alter returns to its state, assigned time unchanged", async () => {
+      const s = await startTestServer(backend, { lifecycle: "0.3s" });
+      try {
+        const dev = (await s.call("POST", "/_allot/devices", { serialNumber: `BULK-${++n}`, autopilot: { groupTag: "Microsoft365Managed_Standard" } })).body;
+        const older = await createProfile(s);
+        const newer = await createProfile(s);
+        await s.call("POST", `${PROFILES}/${older}/assignments`, group(STANDARD_GROUP));
+        await until(async () => (await s.call("GET", `${IDENTITIES}/${dev.autopilotDeviceId}`)).body.deploymentProfileAssignmentStatus === "assignedInSync", 10_000, "first sync");
+        const settled = (await s.call("GET", `${IDENTITIES}/${dev.autopilotDeviceId}`)).body;
+
+        await s.call("POST", `${PROFILES}/${newer}/assignments`, group(STANDARD_GROUP));
+        const during = (await s.call("GET", `${IDENTITIES}/${dev.autopilotDeviceId}`)).body;
+        assert.equal(during.deploymentProfileAssignmentStatus, "pending", "the device the change reaches is pending");
+        assert.equal((await s.call("GET", `${IDENTITIES}/${dev.autopilotDeviceId}/intendedDeploymentProfile?$select=id`)).body.id, older, "the oldest profile still wins");
+        await until(async () => (await s.call("GET", `${IDENTITIES}/${dev.autopilotDeviceId}`)).body.deploymentProfileAssignmentStatus !== "pending", 10_000, "settling");
+        const after = (await s.call("GET", `${IDENTITIES}/${dev.autopilotDeviceId}`)).body;
+        assert.deepEqual(
+          [after.deploymentProfileAssignmentStatus, after.deploymentProfileAssignedDateTime, (await s.call("GET", `${IDENTITIES}/${dev.autopilotDeviceId}/deploymentProfile?$select=id`)).body.id],
+          ["assignedInSync", settled.deploymentProfileAssignedDateTime, older],
+        );
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
+
+describe("Autopilot scope-wide changes on a read-timed lifecycle", () => {
+  it("reads of the identities count down the evaluation of a scope-wide change ('2reads')", async () => {
+    const s = await startTestServer("sqlite", { lifecycle: "2reads" });
+    try {
+      const dev = (await s.call("POST", "/_allot/devices", { serialNumber: `BULK-${++n}`, autopilot: { groupTag: "Microsoft365Managed_Standard" } })).body;
+      const profile = await createProfile(s);
+      await s.call("POST", `${PROFILES}/${profile}/assignments`, group(STANDARD_GROUP));
+      const read = async () => (await s.call("GET", `${IDENTITIES}/${dev.autopilotDeviceId}`)).body.deploymentProfileAssignmentStatus;
+      assert.equal(await read(), "pending", "the first read leaves one to go");
+      assert.equal(await read(), "assignedInSync", "the second read settles the change");
+    } finally {
+      await s.close();
+    }
+  });
+});
