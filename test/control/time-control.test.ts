@@ -112,7 +112,7 @@ for (const backend of await backendsToTest()) {
       await time(s, { freeze: true });
       const set = await s.call("PUT", "/_allot/lifecycles", { lifecycles: { deviceAction: "immediate", autopilotSync: "2reads" } }, ADMIN);
       assert.equal(set.status, 200, set.text);
-      assert.deepEqual(set.body, { default: "30s", lifecycles: { deviceAction: "immediate", autopilotSync: "2reads", mmdReassign: "30s", configurationCheckIn: "30s" } });
+      assert.deepEqual(set.body, { default: "30s", lifecycles: { deviceAction: "immediate", autopilotSync: "2reads", mmdReassign: "30s", configurationCheckIn: "30s", changeAssignments: "30s" } });
       try {
         const { managedDeviceId } = await enroll(s);
         assert.equal((await s.call("POST", `${MD}/${managedDeviceId}/wipe`, {})).status, 204);
