@@ -5,7 +5,7 @@
 
 import { anyOf, areaPermissions } from "./permissions.js";
 import type { ModelPart } from "./modelPart.js";
-import type { NavigationDecl, PropertyDecl } from "../../odata/model.js";
+import type { EntityTypeDecl, NavigationDecl, PropertyDecl } from "../../odata/model.js";
 
 const text: PropertyDecl = { type: "Edm.String" };
 const filterableText: PropertyDecl = { type: "Edm.String", filterable: true, sortable: true };
@@ -27,7 +27,6 @@ const scriptBase: Record<string, PropertyDecl> = {
   roleScopeTagIds: { type: "Edm.String", collection: true, default: ["0"] },
 };
 
-const runStates = (target: string): NavigationDecl => ({ target, collection: true, storage: { kind: "contained" } });
 /** A run state's device: set once with `managedDevice@odata.bind` on create. */
 const runStateDevice: NavigationDecl = {
   target: "managedDevice",
@@ -35,6 +34,36 @@ const runStateDevice: NavigationDecl = {
   storage: { kind: "provider", provider: "runStateManagedDevice" },
   bindable: true,
   permissions: readDevices,
+};
+
+const scriptAudit = { category: "DeviceConfiguration", component: "DeviceConfiguration" };
+
+/** A script type: its own properties and its contained per-device run states (`{name}DeviceState`). */
+const script = (name: string, properties: Record<string, PropertyDecl>): EntityTypeDecl => ({
+  name,
+  baseType: "entity",
+  flavor: "intune",
+  audit: scriptAudit,
+  properties,
+  navigation: { deviceRunStates: { target: `${name}DeviceState`, collection: true, storage: { kind: "contained" } } },
+});
+
+/** A script's run state on one device, whose `managedDevice` leads to that device. */
+const runStateOf = (scriptName: string, properties: Record<string, PropertyDecl>): EntityTypeDecl => ({
+  name: `${scriptName}DeviceState`,
+  baseType: "entity",
+  flavor: "intune",
+  audit: scriptAudit,
+  properties,
+  navigation: { managedDevice: runStateDevice },
+});
+
+/** What health and compliance scripts' run states share: the detection outcome and its times. */
+const detection: Record<string, PropertyDecl> = {
+  detectionState: { type: "runState", filterable: true, default: "unknown" },
+  lastStateUpdateDateTime: dateTime,
+  expectedStateUpdateDateTime: dateTime,
+  lastSyncDateTime: dateTime,
 };
 
 export const deviceScripts: ModelPart = {
@@ -51,94 +80,42 @@ export const deviceScripts: ModelPart = {
   ],
   complexTypes: [],
   entityTypes: [
-    {
-      name: "deviceHealthScript",
-      baseType: "entity",
-      flavor: "intune",
-      audit: { category: "DeviceConfiguration", component: "DeviceConfiguration" },
-      properties: {
-        publisher: text,
-        version: { ...text, readOnly: true },
-        ...scriptBase,
-        detectionScriptContent: { type: "Edm.Binary" },
-        remediationScriptContent: { type: "Edm.Binary" },
-        isGlobalScript: { type: "Edm.Boolean", readOnly: true },
-        highestAvailableVersion: { ...text, readOnly: true },
-        deviceHealthScriptType: { type: "deviceHealthScriptType", default: "deviceHealthScript" },
-      },
-      navigation: { deviceRunStates: runStates("deviceHealthScriptDeviceState") },
-    },
-    {
-      name: "deviceHealthScriptDeviceState",
-      baseType: "entity",
-      flavor: "intune",
-      audit: { category: "DeviceConfiguration", component: "DeviceConfiguration" },
-      properties: {
-        detectionState: { type: "runState", filterable: true, default: "unknown" },
-        lastStateUpdateDateTime: dateTime,
-        expectedStateUpdateDateTime: dateTime,
-        lastSyncDateTime: dateTime,
-        preRemediationDetectionScriptOutput: text,
-        preRemediationDetectionScriptError: text,
-        remediationScriptError: text,
-        postRemediationDetectionScriptOutput: text,
-        postRemediationDetectionScriptError: text,
-        remediationState: { type: "remediationState", filterable: true, default: "unknown" },
-        assignmentFilterIds: { type: "Edm.String", collection: true, default: [] },
-      },
-      navigation: { managedDevice: runStateDevice },
-    },
-    {
-      name: "deviceManagementScript",
-      baseType: "entity",
-      flavor: "intune",
-      audit: { category: "DeviceConfiguration", component: "DeviceConfiguration" },
-      properties: { ...scriptBase, scriptContent: { type: "Edm.Binary" }, fileName: text },
-      navigation: { deviceRunStates: runStates("deviceManagementScriptDeviceState") },
-    },
-    {
-      name: "deviceManagementScriptDeviceState",
-      baseType: "entity",
-      flavor: "intune",
-      audit: { category: "DeviceConfiguration", component: "DeviceConfiguration" },
-      properties: {
-        runState: { type: "runState", filterable: true, default: "unknown" },
-        resultMessage: text,
-        lastStateUpdateDateTime: dateTime,
-        errorCode: { type: "Edm.Int32", default: 0 },
-        errorDescription: text,
-      },
-      navigation: { managedDevice: runStateDevice },
-    },
-    {
-      name: "deviceComplianceScript",
-      baseType: "entity",
-      flavor: "intune",
-      audit: { category: "DeviceConfiguration", component: "DeviceConfiguration" },
-      properties: {
-        publisher: text,
-        version: { ...text, readOnly: true },
-        ...scriptBase,
-        detectionScriptContent: { type: "Edm.Binary" },
-        platform: { type: "deviceComplianceScriptPlatform", default: "windows10AndLater" },
-      },
-      navigation: { deviceRunStates: runStates("deviceComplianceScriptDeviceState") },
-    },
-    {
-      name: "deviceComplianceScriptDeviceState",
-      baseType: "entity",
-      flavor: "intune",
-      audit: { category: "DeviceConfiguration", component: "DeviceConfiguration" },
-      properties: {
-        detectionState: { type: "runState", filterable: true, default: "unknown" },
-        lastStateUpdateDateTime: dateTime,
-        expectedStateUpdateDateTime: dateTime,
-        lastSyncDateTime: dateTime,
-        scriptOutput: text,
-        scriptError: text,
-      },
-      navigation: { managedDevice: runStateDevice },
-    },
+    script("deviceHealthScript", {
+      publisher: text,
+      version: { ...text, readOnly: true },
+      ...scriptBase,
+      detectionScriptContent: { type: "Edm.Binary" },
+      remediationScriptContent: { type: "Edm.Binary" },
+      isGlobalScript: { type: "Edm.Boolean", readOnly: true },
+      highestAvailableVersion: { ...text, readOnly: true },
+      deviceHealthScriptType: { type: "deviceHealthScriptType", default: "deviceHealthScript" },
+    }),
+    runStateOf("deviceHealthScript", {
+      ...detection,
+      preRemediationDetectionScriptOutput: text,
+      preRemediationDetectionScriptError: text,
+      remediationScriptError: text,
+      postRemediationDetectionScriptOutput: text,
+      postRemediationDetectionScriptError: text,
+      remediationState: { type: "remediationState", filterable: true, default: "unknown" },
+      assignmentFilterIds: { type: "Edm.String", collection: true, default: [] },
+    }),
+    script("deviceManagementScript", { ...scriptBase, scriptContent: { type: "Edm.Binary" }, fileName: text }),
+    runStateOf("deviceManagementScript", {
+      runState: { type: "runState", filterable: true, default: "unknown" },
+      resultMessage: text,
+      lastStateUpdateDateTime: dateTime,
+      errorCode: { type: "Edm.Int32", default: 0 },
+      errorDescription: text,
+    }),
+    script("deviceComplianceScript", {
+      publisher: text,
+      version: { ...text, readOnly: true },
+      ...scriptBase,
+      detectionScriptContent: { type: "Edm.Binary" },
+      platform: { type: "deviceComplianceScriptPlatform", default: "windows10AndLater" },
+    }),
+    runStateOf("deviceComplianceScript", { ...detection, scriptOutput: text, scriptError: text }),
     {
       name: "detectedApp",
       baseType: "entity",
