@@ -124,7 +124,13 @@ async function runBackend(name: "sqlite" | "postgres"): Promise<BackendResult> {
   try {
     const bearer = `Bearer ${await token(allot.url)}`;
     const call = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${allot.url}${path}`, { method, headers: { authorization: bearer, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const send = () => fetch(`${allot.url}${path}`, { method, headers: { authorization: bearer, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      // After a pass of minutes with no request, the first request may pick a kept-alive connection the server has
+      // just closed (ECONNRESET); a GET is safe to send again once.
+      const r = await send().catch((e: unknown) => {
+        if (method !== "GET") throw e;
+        return send();
+      });
       const text = await r.text();
       if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${text}`);
       return text ? JSON.parse(text) : undefined;
