@@ -11,6 +11,7 @@ import type { Database, SqlExecutor } from "../store/database.js";
 import type { IdentityStore } from "../store/identityStore.js";
 import type { CompiledModel } from "../odata/compiledModel.js";
 import type { Authenticator } from "../identity/authenticator.js";
+import type { FaultStore } from "../gate/faultStore.js";
 import { SCHEMA_VERSION, wipeTenantState } from "../store/schema.js";
 import { replicationLagFromSeconds } from "../store/replicationLag.js";
 
@@ -18,6 +19,7 @@ export interface ControlDeps {
   db: Database;
   identity: IdentityStore;
   services: GraphServices;
+  faults: FaultStore;
   adminKey: string;
   startupFixture?: Fixture;
   seedInto(fixture: Fixture): Promise<void>;
@@ -54,7 +56,11 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps) {
         for (const t of tenants) await wipeTenant(tx, t.id);
         await tx.run("DELETE FROM app_registrations");
         await tx.run("DELETE FROM tenants");
+        // Fault rules are test state, the installation-wide ones (no tenant) included; clock, lifecycle timing,
+        // throttling settings and replication lag are settings, kept (each has its own endpoint).
+        await tx.run("DELETE FROM fault_rules");
       });
+      await deps.faults.refresh();
       deps.authenticator.invalidate();
       if (reseed && deps.startupFixture) await deps.seedInto(deps.startupFixture);
       return { reset: tenants.map((t) => t.id), reseeded: reseed && !!deps.startupFixture };
@@ -63,7 +69,11 @@ export function registerControlRoutes(app: FastifyInstance, deps: ControlDeps) {
     const tenantId = await authorizedTenant(authority, request, body.tenant as string | undefined, "Resetting a tenant");
     if (!tenantId) throw badRequest("Name the tenant to reset: {\"tenant\": \"<id>\"}, or {\"all\": true}.");
     if (!(await deps.identity.getTenant(tenantId))) throw new GraphError(404, "ResourceNotFound", `No tenant '${tenantId}' exists.`);
-    await deps.db.transaction((tx) => wipeTenant(tx, tenantId));
+    await deps.db.transaction(async (tx) => {
+      await wipeTenant(tx, tenantId);
+      await tx.run(`DELETE FROM fault_rules WHERE tenant_id = ${tx.dialect.param(1)}`, [tenantId]);
+    });
+    await deps.faults.refresh();
     const ownSeed = deps.startupFixture?.tenants.filter((t) => t.id.toLowerCase() === tenantId);
     if (reseed && ownSeed?.length) await deps.seedInto({ tenants: ownSeed.map((t) => ({ ...t, apps: t.apps })) });
     return { reset: [tenantId], reseeded: reseed && !!ownSeed?.length };

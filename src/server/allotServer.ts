@@ -329,7 +329,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   registerTimeControlRoutes(app, { authority, shared, reconciler });
   registerThrottlingRoutes(app, { authority, shared });
   registerFaultRoutes(app, { authority, faults, model: graphModel });
-  registerControlRoutes(app, { db, identity, services, authenticator, storedModels: [graphModel, mmdModel], adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
+  registerControlRoutes(app, { db, identity, services, faults, authenticator, storedModels: [graphModel, mmdModel], adminKey: options.adminKey ?? DEFAULT_ADMIN_KEY, startupFixture: fixture, seedInto, get issuerBase() { return issuerBase(); } });
 
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();

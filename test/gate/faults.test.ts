@@ -165,6 +165,25 @@ for (const backend of await backendsToTest()) {
       assert.equal((await s.call("DELETE", "/_allot/faults", undefined, adminOfOther)).body.deleted, 1);
       assert.deepEqual((await s.call("GET", "/_allot/faults", undefined, ADMIN)).body.value, []);
     });
+
+    // Last in the file: resetting everything also resets the demo tenant the other tests use.
+    it("a tenant's reset removes its own rules (others stay); resetting everything removes every rule", async () => {
+      const other = randomUUID();
+      assert.equal((await s.call("PUT", `/_allot/tenants/${other}`, {}, ADMIN)).status, 201);
+      const demoRule = await addRule(s, { path: "managedDevices", status: 500, tenant: DEMO_TENANT_ID });
+      const otherRule = await addRule(s, { path: "managedDevices", status: 502, tenant: other });
+      const everyone = await addRule(s, { path: "wipe", status: 503 });
+      assert.equal((await s.call("GET", MD)).status, 500);
+      assert.equal((await s.call("POST", "/_allot/reset", { tenant: DEMO_TENANT_ID }, ADMIN)).status, 200);
+      assert.equal((await s.call("GET", MD)).status, 200, "the reset tenant's rule no longer applies, at once");
+      const left = (await s.call("GET", "/_allot/faults", undefined, ADMIN)).body.value.map((r: any) => r.id).sort();
+      assert.deepEqual(left, [otherRule.id, everyone.id].sort());
+      assert.ok(!left.includes(demoRule.id));
+      assert.equal((await s.call("POST", "/_allot/reset", { all: true }, ADMIN)).status, 200);
+      assert.deepEqual((await s.call("GET", "/_allot/faults", undefined, ADMIN)).body.value, []);
+      const device = await enroll(s);
+      assert.equal((await s.call("POST", `${MD}/${device}/wipe`, { keepEnrollmentData: false })).status, 204, "the installation-wide rule is gone too");
+    });
   });
 }
 
