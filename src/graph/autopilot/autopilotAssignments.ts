@@ -302,12 +302,22 @@ export class AutopilotAssignments {
         const params: unknown[] = [];
         const mark = (v: unknown) => (params.push(v), tx.dialect.param(params.length));
         const status = this.identities.columns.find((c) => c.property === "deploymentProfileAssignmentStatus")!.column;
+        // A keyset cursor over seq (kept in the item's payload, written in the step's transaction): the item's
+        // devices are fixed when it is enqueued (a newer change re-marks a device with its own item), so rows
+        // before the cursor never need reading again and each batch costs its own rows, not the table's.
+        const afterSeq = Number(item.payload.afterSeq ?? 0);
         const rows = await tx.all(
-          `SELECT id, odata_type, seq, doc FROM ${this.identities.name} WHERE tenant_id = ${mark(item.tenantId)} AND ${tx.dialect.compareText(status, "=", mark("pending"))}
-           AND ${tx.dialect.jsonText("doc", "_evaluation")} = ${mark(item.id)} LIMIT ${mark(BATCH)}${tx.dialect.lockForUpdate}`,
+          `SELECT id, odata_type, seq, doc FROM ${this.identities.name} WHERE tenant_id = ${mark(item.tenantId)} AND seq > ${mark(afterSeq)}
+           AND ${tx.dialect.compareText(status, "=", mark("pending"))}
+           AND ${tx.dialect.jsonText("doc", "_evaluation")} = ${mark(item.id)} ORDER BY seq LIMIT ${mark(BATCH)}${tx.dialect.lockForUpdate}`,
           params,
         );
         if (rows.length === 0) return { more: false };
+        if (rows.length === BATCH) {
+          const p = tx.dialect.param.bind(tx.dialect);
+          const payload = JSON.stringify({ ...item.payload, afterSeq: Number(rows[rows.length - 1].seq) });
+          await tx.run(`UPDATE pending_work SET payload = ${p(1)} WHERE tenant_id = ${p(2)} AND id = ${p(3)}`, [payload, item.tenantId, item.id]);
+        }
         const identities: StoredEntity[] = rows.map((r) => ({ id: r.id as string, type: r.odata_type as string, seq: Number(r.seq), doc: typeof r.doc === "string" ? JSON.parse(r.doc) : (r.doc as Record<string, unknown>) }));
         const unevaluated = identities.filter((i) => isUnevaluated(i.doc as State));
         const computed = unevaluated.length ? await this.choices(tx, item.tenantId, unevaluated, await this.candidates(tx, item.tenantId)) : new Map<string, ProfileChoice>();
