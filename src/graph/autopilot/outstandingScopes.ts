@@ -51,8 +51,9 @@ export interface ScopeTables {
  * Whether the identity row `ref` is reached by an outstanding scope newer than its mark: a correlated SQL
  * predicate with no bound values (usable wherever a column is). `workIdSql` narrows it to one change's scope.
  */
-// Each group test is led by the row's own keys (its Entra device by the indexed device id, then the membership
-// by its unique key), so the predicate costs a few index probes per row whatever the group's size.
+// Each group test is led by the row's own keys (its Entra device by the indexed device id, a scalar subquery so
+// that the membership is then probed by its whole unique key even without planner statistics, as right after a
+// bulk load), so the predicate costs a few index probes per row whatever the group's size.
 export function reachedSql(dialect: SqlDialect, tables: ScopeTables, ref: string, workIdSql?: string): string {
   const field = (f: string) => dialect.jsonText(`${ref}.doc`, f);
   const fold = (c: string) => dialect.foldText(c);
@@ -60,9 +61,9 @@ export function reachedSql(dialect: SqlDialect, tables: ScopeTables, ref: string
   return `EXISTS (SELECT 1 FROM ${SCOPES_TABLE} s WHERE s.tenant_id = ${ref}.tenant_id${workIdSql ? ` AND s.work_id = ${workIdSql}` : ""}
     AND s.mark > COALESCE(${field(MARK_FIELD)}, '') AND (s.kind = 'all'
       OR (s.kind = 'profile' AND (${holds}))
-      OR (s.kind = 'group' AND EXISTS (SELECT 1 FROM ${tables.entraDevices} e
-        WHERE e.tenant_id = ${ref}.tenant_id AND ${fold("e.p_device_id")} = ${fold(`${ref}.p_azure_ad_device_id`)}
-        AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = e.tenant_id AND gm.group_id = s.target AND gm.member_id = e.id)))))`;
+      OR (s.kind = 'group' AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = ${ref}.tenant_id AND gm.group_id = s.target
+        AND gm.member_id = (SELECT e.id FROM ${tables.entraDevices} e
+          WHERE e.tenant_id = ${ref}.tenant_id AND ${fold("e.p_device_id")} = ${fold(`${ref}.p_azure_ad_device_id`)} LIMIT 1)))))`;
 }
 
 /** The status a read shows: `pending` while an outstanding scope reaches the identity, else the stored one. */
