@@ -1,14 +1,14 @@
 // Keeps each Autopilot device identity's deployment profile equal to what the engine chooses. State is the queue:
-// a change that can alter choices marks the affected identities `pending` in its own transaction, set-based, and
-// enqueues one work item for them; the reconciler then evaluates and settles them in bounded batches (one batch
-// per step and transaction, memberships read for the whole batch at once, writes grouped by outcome) with the
-// one pure engine, moving each to assignedInSync, notAssigned or failed on the lifecycle clock.
+// a change that can alter choices makes the affected identities `pending` in its own transaction and enqueues one
+// work item for them; the reconciler then evaluates and settles them in bounded batches (one batch per step and
+// transaction, memberships read for the whole batch at once, writes grouped by outcome) with the one pure engine,
+// moving each to assignedInSync, notAssigned or failed on the lifecycle clock.
 //
 // Two ways in. A change of known identities (created, assigned directly, joined or left a group) evaluates them
 // at once and marks pending only those whose choice changed, with their intended profile. A change of a whole
-// scope (an assignment created, changed or deleted; a profile deleted or retyped) marks every identity the scope
-// reaches pending, unevaluated; their intended profile is computed by the same engine when read, and a device
-// whose choice turns out unchanged returns to the state it had, silently.
+// scope (an assignment created, changed or deleted; a profile deleted or retyped) only records the scope
+// (outstandingScopes.ts): reads show every identity it reaches pending, unevaluated, with the intended profile
+// the engine computes when read; a device whose choice turns out unchanged keeps the state it had, silently.
 
 import { randomUUID } from "node:crypto";
 import { chooseProfile, hardwareOf, type AutopilotTarget, type ProfileChoice, type ProfileCandidate } from "../../engine/autopilotProfileChoice.js";
