@@ -28,6 +28,12 @@ export const AUTOPILOT_SYNC_WORK = "autopilotSync";
 /** Kind of the items that settle a set of pending identities, a batch per step. */
 export const AUTOPILOT_EVALUATION_WORK = "autopilotEvaluation";
 const BATCH = 2000;
+/**
+ * Identities settled per step (one transaction): the per-batch statements (cursor, candidates, memberships, work
+ * item update) are paid once per this many devices. Bounded so one step stays well under a second's worth of
+ * writes on a loaded machine (better-sqlite3 holds the server's thread for the whole step).
+ */
+export const SETTLE_BATCH = 5000;
 
 /** Bookkeeping kept in the identity's document beside its Graph properties (never serialized). */
 export interface IdentityAssignmentState {
@@ -322,7 +328,7 @@ export class AutopilotAssignments {
   }
 
   /**
-   * One step of an evaluation item: up to BATCH of its identities are evaluated (if not yet) and settled in one
+   * One step of an evaluation item: up to SETTLE_BATCH of its identities are evaluated (if not yet) and settled in one
    * transaction; each device whose state changes gets its own work_log entry. More steps follow at once while
    * identities remain. A scope's item takes the identities its scope reaches that no newer change has marked; a
    * known devices' item takes those it marked, except any a newer scope reaches (that scope settles them).
@@ -346,10 +352,10 @@ export class AutopilotAssignments {
              AND NOT ${reachedSql(tx.dialect, this.scopeTables, t)}`;
         const rows = await tx.all(
           `SELECT id, odata_type, seq, doc FROM ${t} WHERE ${t}.tenant_id = ${tenant} AND ${t}.seq > ${after} AND ${which}
-           ORDER BY ${t}.seq LIMIT ${mark(BATCH)}${tx.dialect.lockForUpdate}`,
+           ORDER BY ${t}.seq LIMIT ${mark(SETTLE_BATCH)}${tx.dialect.lockForUpdate}`,
           params,
         );
-        const more = rows.length === BATCH;
+        const more = rows.length === SETTLE_BATCH;
         if (more) {
           const p = tx.dialect.param.bind(tx.dialect);
           const payload = JSON.stringify({ ...item.payload, afterSeq: Number(rows[rows.length - 1].seq) });
