@@ -103,14 +103,17 @@ export class ServedFleet {
     return Number(res.body["@odata.count"]);
   }
 
-  /** Polls until `read()` answers `expected`; answers the milliseconds since `from`, or undefined on timeout. */
-  async waitFor(read: () => Promise<number>, expected: number, from: number, timeoutMs: number, what: string): Promise<number | undefined> {
+  /**
+   * Polls until `read()` answers `expected`, every `intervalMs` between reads; answers the milliseconds since
+   * `from`, or undefined on timeout.
+   */
+  async waitFor(read: () => Promise<number>, expected: number, from: number, timeoutMs: number, what: string, intervalMs = 50): Promise<number | undefined> {
     const deadline = from + timeoutMs;
     let last = -1;
     while (performance.now() < deadline) {
       last = await read();
       if (last === expected) return ms(from);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, intervalMs));
     }
     log(`${this.backend}: ${what} did not reach ${expected} within ${timeoutMs / 1000} s (last ${last})`);
     return undefined;

@@ -105,7 +105,8 @@ async function explainAutopilot(deps: ExplainDeps, tx: SqlExecutor, tenantId: st
   return {
     autopilotDeviceIdentityId: identity.id,
     hardware: facts.hardware,
-    deploymentProfileAssignmentStatus: identity.doc.deploymentProfileAssignmentStatus ?? null,
+    // As reads show it: pending while an outstanding scope-wide change reaches the device.
+    deploymentProfileAssignmentStatus: (await autopilot.present(tx, tenantId, [identity]))[0].doc.deploymentProfileAssignmentStatus ?? null,
     choice,
     rule: "oldest created profile reaching the device through a group or a direct assign wins; an All devices profile applies only when none does",
     profiles: candidates.map((c) => {

@@ -82,7 +82,7 @@ function checkFilterOperators(expr: FilterExpr, type: EntityType) {
   visit(expr);
 }
 
-export function filterResolver(model: CompiledModel, table: StorageTable, type: EntityType): FilterPropertyResolver {
+export function filterResolver(model: CompiledModel, table: StorageTable, type: EntityType, dialect: SqlDialect): FilterPropertyResolver {
   return (path) => {
     const name = path.join("/");
     if (path.length !== 1) throw badRequest(`The property path '${name}' is not supported in $filter on '${type.qualifiedName}'.`);
@@ -93,7 +93,7 @@ export function filterResolver(model: CompiledModel, table: StorageTable, type: 
     if (!p.filterable || !vt) throw badRequest(`Filtering on the property '${name}' of '${type.qualifiedName}' is not supported.`);
     if (p.collection) return { collection: true, documentSql: "doc", jsonName: name, type: vt };
     const column = table.columns.find((c) => c.property === name)!;
-    return { collection: false, sql: column.column, type: vt };
+    return { collection: false, sql: column.readSql ? column.readSql(dialect) : column.column, type: vt };
   };
 }
 
@@ -106,7 +106,8 @@ function orderTerms(dialect: SqlDialect, table: StorageTable, type: EntityType, 
     if (!p || p.writeOnly) throw badRequest(`Could not find a property named '${name}' on type '${type.qualifiedName}'.`);
     if (!p.sortable || !column) throw badRequest(`Sorting on the property '${name}' of '${type.qualifiedName}' is not supported.`);
     const text = column.type === "Edm.String" || column.type === "enum";
-    return { sql: text ? dialect.orderText(column.column) : column.column, descending: o.descending };
+    const value = column.readSql ? column.readSql(dialect) : column.column;
+    return { sql: text ? dialect.orderText(value) : value, descending: o.descending };
   });
 }
 
@@ -169,7 +170,7 @@ export function buildListQuery(args: {
   const { model, dialect, table, type, options } = args;
   const filter = options.filter !== undefined ? parseFilter(options.filter) : undefined;
   if (filter) checkFilterOperators(filter, type);
-  const resolver = filterResolver(model, table, type);
+  const resolver = filterResolver(model, table, type, dialect);
   const search = options.search !== undefined ? searchCondition(dialect, table, args.set, options.search, args.consistencyLevel) : undefined;
   const orderBy = orderTerms(dialect, table, type, options);
   const conditions = [

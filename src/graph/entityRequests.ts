@@ -274,6 +274,10 @@ export class EntityRequests {
       const page = ctx.replication.enabled ? await this.asReplicaSees(ctx, pos.table!, rows) : rows;
       items = page.map((entity) => ({ entity, type: ctx.model.entityType(entity.type) }));
     }
+    if (!refs) {
+      const shown = await this.presented(ctx, pos.type, items.map((i) => i.entity));
+      items = items.map((i, n) => ({ ...i, entity: shown[n] }));
+    }
     const value = refs
       ? items.map((i) => ({ "@odata.id": `${ctx.serviceRoot}/directoryObjects/${i.entity.id}` }))
       : await this.withExpansions(ctx, req, pos.type, items.map((i) => ctx.serializer.entity(pos.type, i.entity, select)), items);
@@ -318,10 +322,18 @@ export class EntityRequests {
     return `${ctx.serviceRoot}${path}?${params.toString().replace(/%24/g, "$")}`;
   }
 
+  /** Entities as reads show them: each behaviour of the type that overlays state applies in turn. */
+  private async presented(ctx: GraphContext, type: EntityType, entities: StoredEntity[]): Promise<StoredEntity[]> {
+    let shown = entities;
+    for (const b of ctx.behaviours.for(type)) if (b.present && shown.length) shown = await b.present(ctx, ctx.db, shown);
+    return shown;
+  }
+
   private async single(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>) {
     if (pos.table && !pos.fromSnapshot && (await ctx.observeRead(ctx.tenantId, pos.entity.id, pos.table.name))) {
       pos = { ...pos, entity: (await ctx.entities.get(ctx.db, pos.table, ctx.tenantId, pos.entity.id)) ?? pos.entity };
     }
+    pos = { ...pos, entity: (await this.presented(ctx, pos.type, [pos.entity]))[0] };
     const select = ctx.serializer.checkSelect(pos.type, req.options.select);
     const declared = this.declaredType(req, pos);
     const body = ctx.serializer.entity(declared, pos.entity, select, this.contextUrl(ctx, req, true, select));
@@ -361,7 +373,8 @@ export class EntityRequests {
           const provider = ctx.providers.get(nav.storage.provider)!;
           children = (await provider.list(ctx, ctx.db, items[i].entity, { top: ctx.maxPageSize, offset: 0, count: false })).items;
         }
-        const serialized = children.map((c) => ctx.serializer.entity(target, c.entity, select));
+        const shown = await this.presented(ctx, target, children.map((c) => c.entity));
+        const serialized = shown.map((entity) => ctx.serializer.entity(target, entity, select));
         bodies[i][nav.name] = nav.collection ? serialized : (serialized[0] ?? null);
       }
     }

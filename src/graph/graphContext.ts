@@ -80,6 +80,8 @@ export interface EntityBehaviour {
   /** Before a delete; throw a GraphError to refuse it. */
   beforeDelete?(ctx: GraphContext, tx: SqlExecutor, entity: StoredEntity): Promise<void>;
   afterDelete?(ctx: GraphContext, tx: SqlExecutor, deleted: StoredEntity): Promise<void>;
+  /** Entities as reads show them, in the same order (state held apart from the rows, overlaid). */
+  present?(ctx: GraphContext, x: SqlExecutor, entities: StoredEntity[]): Promise<StoredEntity[]>;
 }
 
 export class EntityBehaviours {

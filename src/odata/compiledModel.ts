@@ -1,6 +1,7 @@
 // The model with its declarations cross-linked: inheritance resolved, every property and navigation visible on
 // the types that inherit it, and every entity collection bound to the table that stores it.
 
+import type { SqlDialect } from "../store/sqlDialect.js";
 import type {
   BoundOperationDecl,
   ComplexTypeDecl,
@@ -35,6 +36,11 @@ export interface StorageColumn {
   column: string;
   type: ColumnType;
   indexed: boolean;
+  /**
+   * The value reads show, when it is not the stored column (`$filter`, `$orderby`, `$count`): a SQL expression
+   * over the row (referred to by its table's name) with no bound values. Set by the area that overlays it.
+   */
+  readSql?: (dialect: SqlDialect) => string;
 }
 
 /** Where the rows of one entity collection live. */

@@ -4,7 +4,7 @@
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Database, SqlExecutor } from "./database.js";
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 interface Ddl {
   json: string;
@@ -116,6 +116,14 @@ function fixedMigrations(ddl: Ddl): string[] {
          error_count INTEGER NOT NULL, conflict_count INTEGER NOT NULL, last_update TEXT NOT NULL,
          PRIMARY KEY (tenant_id, configuration_id))`,
     ].join(";\n"),
+    // 6: Autopilot's outstanding scopes: what a scope-wide change (an assignment created, changed or deleted, a
+    // profile deleted or retyped) reaches, written in its request instead of a mark on every reached identity;
+    // reads overlay `pending` on the identities it reaches until its work item settles them. `mark` orders
+    // changes (zero-padded, compared as text): a device marked or settled by a newer change is not reached.
+    [
+      `CREATE TABLE IF NOT EXISTS autopilot_scopes (tenant_id TEXT NOT NULL, work_id TEXT NOT NULL, mark TEXT NOT NULL,
+         kind TEXT NOT NULL, target TEXT NOT NULL, PRIMARY KEY (tenant_id, work_id, kind, target))`,
+    ].join(";\n"),
   ];
 }
 
@@ -170,7 +178,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows", "replica_snapshots", "configuration_device_states", "configuration_status_counts"];
+export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows", "replica_snapshots", "configuration_device_states", "configuration_status_counts", "autopilot_scopes"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
 export async function wipeTenantState(x: SqlExecutor, models: CompiledModel[], tenantId: string) {

@@ -78,6 +78,41 @@ for (const backend of await backendsToTest()) {
         await s.close();
       }
     });
+
+    it("changes supersede in order: a newer direct assign takes a device over from a scope, a newer scope from an assign; each device settles once", async () => {
+      const s = await startTestServer(backend, { lifecycle: "0.6s" });
+      try {
+        const logged = async (id: string) =>
+          Number((await s.allot.db.all(`SELECT COUNT(*) AS n FROM work_log WHERE kind = 'autopilotSync' AND subject_id = ${s.allot.db.dialect.param(1)}`, [id]))[0].n);
+        const status = async (id: string) => (await s.call("GET", `${IDENTITIES}/${id}`)).body.deploymentProfileAssignmentStatus as string;
+        const profileOf = async (id: string) => (await s.call("GET", `${IDENTITIES}/${id}/deploymentProfile?$select=id`)).body.id as string | undefined;
+        const a = (await s.call("POST", "/_allot/devices", { serialNumber: `SUP-${++n}`, autopilot: { groupTag: "Microsoft365Managed_Standard" } })).body.autopilotDeviceId as string;
+        const b = (await s.call("POST", "/_allot/devices", { serialNumber: `SUP-${++n}`, autopilot: { groupTag: "Microsoft365Managed_Standard" } })).body.autopilotDeviceId as string;
+        const direct = await createProfile(s); // oldest: a direct assign of it wins over the group's profile
+        const grouped = await createProfile(s);
+        const directAssign = (id: string) => s.call("POST", `${PROFILES}/${direct}/assign`, { deviceIds: [id] });
+
+        // Device a: the scope first, then a direct assign while the scope is outstanding.
+        // Device b: a direct assign first, then the scope while b is still pending.
+        assert.equal((await directAssign(b)).status, 204);
+        assert.equal((await s.call("POST", `${PROFILES}/${grouped}/assignments`, group(STANDARD_GROUP))).status, 201);
+        assert.equal((await directAssign(a)).status, 204);
+        assert.deepEqual([await status(a), await status(b)], ["pending", "pending"]);
+        for (const id of [a, b]) {
+          assert.equal((await s.call("GET", `${IDENTITIES}/${id}/intendedDeploymentProfile?$select=id`)).body.id, direct, "the direct assign of the oldest profile wins");
+        }
+        assert.equal((await s.call("GET", `${IDENTITIES}?$count=true&$top=0&$filter=${encodeURIComponent("deploymentProfileAssignmentStatus eq 'pending'")}`)).body["@odata.count"], 2);
+        await until(async () => (await status(a)) !== "pending" && (await status(b)) !== "pending", 15_000, "settling");
+        await s.allot.reconciler.settle();
+        for (const id of [a, b]) {
+          assert.deepEqual([await status(id), await profileOf(id), await logged(id)], ["assignedInSync", direct, 1], `device ${id === a ? "a" : "b"}`);
+        }
+        const [{ n: outstanding }] = await s.allot.db.all("SELECT COUNT(*) AS n FROM autopilot_scopes");
+        assert.equal(Number(outstanding), 0, "the scope is dropped once settled");
+      } finally {
+        await s.close();
+      }
+    });
   });
 }
 

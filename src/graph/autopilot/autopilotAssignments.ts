@@ -1,14 +1,14 @@
 // Keeps each Autopilot device identity's deployment profile equal to what the engine chooses. State is the queue:
-// a change that can alter choices marks the affected identities `pending` in its own transaction, set-based, and
-// enqueues one work item for them; the reconciler then evaluates and settles them in bounded batches (one batch
-// per step and transaction, memberships read for the whole batch at once, writes grouped by outcome) with the
-// one pure engine, moving each to assignedInSync, notAssigned or failed on the lifecycle clock.
+// a change that can alter choices makes the affected identities `pending` in its own transaction and enqueues one
+// work item for them; the reconciler then evaluates and settles them in bounded batches (one batch per step and
+// transaction, memberships read for the whole batch at once, writes grouped by outcome) with the one pure engine,
+// moving each to assignedInSync, notAssigned or failed on the lifecycle clock.
 //
 // Two ways in. A change of known identities (created, assigned directly, joined or left a group) evaluates them
 // at once and marks pending only those whose choice changed, with their intended profile. A change of a whole
-// scope (an assignment created, changed or deleted; a profile deleted or retyped) marks every identity the scope
-// reaches pending, unevaluated; their intended profile is computed by the same engine when read, and a device
-// whose choice turns out unchanged returns to the state it had, silently.
+// scope (an assignment created, changed or deleted; a profile deleted or retyped) only records the scope
+// (outstandingScopes.ts): reads show every identity it reaches pending, unevaluated, with the intended profile
+// the engine computes when read; a device whose choice turns out unchanged keeps the state it had, silently.
 
 import { randomUUID } from "node:crypto";
 import { chooseProfile, hardwareOf, type AutopilotTarget, type ProfileChoice, type ProfileCandidate } from "../../engine/autopilotProfileChoice.js";
@@ -21,12 +21,19 @@ import type { EntityStore, PatchValue, StoredEntity } from "../../store/entitySt
 import { insertRows } from "../../store/multiRowInsert.js";
 import type { MembershipChange, Memberships } from "../../directory/memberships.js";
 import type { GraphContext } from "../graphContext.js";
+import { currentMark, dropScope, MARK_FIELD, markOf, reachedSql, recordScope, shownStatusSql, type ScopeTables } from "./outstandingScopes.js";
 
 /** Kind of the per-device work_log entries (and of per-device items an older store may still hold). */
 export const AUTOPILOT_SYNC_WORK = "autopilotSync";
 /** Kind of the items that settle a set of pending identities, a batch per step. */
 export const AUTOPILOT_EVALUATION_WORK = "autopilotEvaluation";
 const BATCH = 2000;
+/**
+ * Identities settled per step (one transaction): the per-batch statements (cursor, candidates, memberships, work
+ * item update) are paid once per this many devices. Bounded so one step stays well under a second's worth of
+ * writes on a loaded machine (better-sqlite3 holds the server's thread for the whole step).
+ */
+export const SETTLE_BATCH = 5000;
 
 /** Bookkeeping kept in the identity's document beside its Graph properties (never serialized). */
 export interface IdentityAssignmentState {
@@ -39,6 +46,8 @@ export interface IdentityAssignmentState {
   _directProfileId?: string | null;
   /** The evaluation work item that will settle this pending identity. */
   _evaluation?: string;
+  /** The mark of the change that last marked or settled this identity (src/graph/autopilot/outstandingScopes.ts). */
+  _markSeq?: string;
   /** The state before the identity became pending, restored when its choice turns out unchanged. */
   _settledStatus?: string;
   _settledDetailed?: string;
@@ -104,6 +113,39 @@ export class AutopilotAssignments {
     this.identities = dm.get("windowsAutopilotDeviceIdentities")!.table!;
     this.assignments = model.entityType("windowsAutopilotDeploymentProfile").navigation.get("assignments")!.table!;
     this.entraDevices = model.entitySets.get("devices")!.table;
+    this.scopeTables = { identities: this.identities.name, entraDevices: this.entraDevices.name };
+    // $filter, $orderby and $count see the status a read shows (pending while an outstanding scope reaches it).
+    const status = this.identities.columns.find((c) => c.property === "deploymentProfileAssignmentStatus")!;
+    const tables = this.scopeTables;
+    status.readSql = (dialect) => shownStatusSql(dialect, tables, status.column);
+  }
+
+  private readonly scopeTables: ScopeTables;
+
+  /** Which of these identities an outstanding scope reaches (their reads show pending). */
+  async reached(x: SqlExecutor, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const params: unknown[] = [];
+      const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
+      const t = this.identities.name;
+      const rows = await x.all(
+        `SELECT id FROM ${t} WHERE ${t}.tenant_id = ${mark(tenantId)} AND ${t}.id IN (${ids.slice(i, i + BATCH).map(mark).join(", ")}) AND ${reachedSql(x.dialect, this.scopeTables, t)}`,
+        params,
+      );
+      for (const r of rows) out.add(r.id as string);
+    }
+    return out;
+  }
+
+  /** Identities as reads show them: those an outstanding scope reaches are pending. */
+  async present(x: SqlExecutor, tenantId: string, identities: readonly StoredEntity[]): Promise<StoredEntity[]> {
+    if (identities.length === 0) return [...identities];
+    const reached = await this.reached(x, tenantId, identities.map((i) => i.id));
+    if (reached.size === 0) return [...identities];
+    return identities.map((i) =>
+      reached.has(i.id) ? { ...i, doc: { ...i.doc, deploymentProfileAssignmentStatus: "pending", deploymentProfileAssignmentDetailedStatus: "none" } } : i,
+    );
   }
 
   /** The tenant's profiles with their targets (two statements); direct assignments are added per identity. */
@@ -181,16 +223,27 @@ export class AutopilotAssignments {
   /** The profile an identity is headed for; for one not yet evaluated, what the engine chooses now. */
   async intendedProfileId(x: SqlExecutor, tenantId: string, identity: StoredEntity): Promise<string | null | undefined> {
     const doc = identity.doc as State;
-    if (!isUnevaluated(doc)) return doc._intendedProfileId;
+    if (!isUnevaluated(doc) && !(await this.reached(x, tenantId, [identity.id])).has(identity.id)) return doc._intendedProfileId;
     const choice = (await this.choices(x, tenantId, [identity], await this.candidates(x, tenantId))).get(identity.id)!;
     return profileOf(choice);
   }
 
-  private async enqueue(ctx: GraphContext, tx: SqlExecutor, id: string, subjectId: string) {
-    const t = this.timing();
-    const item: WorkItem = { tenantId: ctx.tenantId, id, kind: AUTOPILOT_EVALUATION_WORK, subjectId, step: 0, ...scheduleStep(t, ctx.clock.now()), payload: {} };
+  /** Enqueues an evaluation item; answers it with its mark (the order of the change). */
+  private async enqueue(ctx: GraphContext, tx: SqlExecutor, id: string, subjectId: string, payload: Record<string, unknown> = {}): Promise<{ item: WorkItem; mark: string }> {
+    const item: WorkItem = { tenantId: ctx.tenantId, id, kind: AUTOPILOT_EVALUATION_WORK, subjectId, step: 0, ...scheduleStep(this.timing(), ctx.clock.now()), payload };
     await this.reconciler.queue.enqueue(tx, item);
-    if (t.kind === "immediate") await this.reconciler.runToCompletion(tx, item);
+    const [row] = await tx.all(`SELECT seq FROM pending_work WHERE tenant_id = ${tx.dialect.param(1)} AND id = ${tx.dialect.param(2)}`, [ctx.tenantId, id]);
+    return { item, mark: markOf(Number(row.seq)) };
+  }
+
+  /** Under `immediate` timing the item is settled inside the request. */
+  private async settleIfImmediate(tx: SqlExecutor, item: WorkItem) {
+    if (this.timing().kind === "immediate") await this.reconciler.runToCompletion(tx, item);
+  }
+
+  /** The mark a new identity starts with: scopes already outstanding do not reach it. */
+  newIdentityMark(x: SqlExecutor): Promise<string> {
+    return currentMark(x);
   }
 
   /**
@@ -205,12 +258,16 @@ export class AutopilotAssignments {
     for (let i = 0; i < unique.length; i += BATCH) {
       const identities = [...(await this.entities.getMany(tx, this.identities, ctx.tenantId, unique.slice(i, i + BATCH))).values()];
       const choices = await this.choices(tx, ctx.tenantId, identities, candidates);
+      // Reached by an outstanding scope: pending and not evaluated, so always marked (the newer mark takes it over).
+      const reached = await this.reached(tx, ctx.tenantId, identities.map((e) => e.id));
       const itemId = randomUUID();
       const buckets = new Map<string, { choice: ProfileChoice; ids: string[] }>();
       for (const identity of identities) {
         const doc = identity.doc as State;
         const choice = choices.get(identity.id)!;
-        const unchanged = isPending(doc)
+        const unchanged = reached.has(identity.id)
+          ? false
+          : isPending(doc)
           ? !isUnevaluated(doc) && doc._intendedOutcome === choice.outcome && doc._intendedProfileId === profileOf(choice)
           : alreadyHas(choice, doc.deploymentProfileAssignmentStatus, doc.deploymentProfileAssignmentDetailedStatus, doc._intendedProfileId, doc._deploymentProfileId);
         if (unchanged) continue;
@@ -220,6 +277,8 @@ export class AutopilotAssignments {
         buckets.set(key, bucket);
       }
       if (buckets.size === 0) continue;
+      const allIds = [...buckets.values()].flatMap((b) => b.ids);
+      const { item, mark } = await this.enqueue(ctx, tx, itemId, allIds.length === 1 ? allIds[0] : this.identities.name);
       const pendingIds: string[] = [];
       for (const { choice, ids: bucketIds } of buckets.values()) {
         await this.entities.patchMany(tx, this.identities, ctx.tenantId, bucketIds, {
@@ -230,49 +289,26 @@ export class AutopilotAssignments {
           _intendedOutcome: choice.outcome,
           _intendedDetailedStatus: detailedOf(choice),
           _evaluation: itemId,
+          [MARK_FIELD]: mark,
         });
         pendingIds.push(...bucketIds);
       }
       marked += pendingIds.length;
-      await this.enqueue(ctx, tx, itemId, pendingIds.length === 1 ? pendingIds[0] : this.identities.name);
+      await this.settleIfImmediate(tx, item);
     }
     return marked;
   }
 
-  /** The WHERE fragment of the identities a scope reaches. */
-  private scopeWhere(x: SqlExecutor, tenantId: string, scope: EvaluationScope): (params: unknown[]) => string {
-    return (params) => {
-      const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
-      if (scope.kind === "all") return "1 = 1";
-      if (scope.kind === "profileHolders") {
-        const id = scope.profileId;
-        return ["_deploymentProfileId", "_intendedProfileId", "_directProfileId"].map((f) => `${x.dialect.jsonText("doc", f)} = ${mark(id)}`).join(" OR ");
-      }
-      if (scope.groupIds.length === 0) return "1 = 0";
-      // Led by the group's members: their Entra devices' ids, then the identities by their indexed device id.
-      const fold = (c: string) => x.dialect.foldText(c);
-      return `${fold("p_azure_ad_device_id")} IN (SELECT ${fold("e.p_device_id")} FROM group_members gm
-        JOIN ${this.entraDevices.name} e ON e.tenant_id = gm.tenant_id AND e.id = gm.member_id
-        WHERE gm.tenant_id = ${mark(tenantId)} AND gm.group_id IN (${scope.groupIds.map(mark).join(", ")}))`;
-    };
-  }
-
   /**
-   * A scope-wide change: every identity the scope reaches becomes pending (unevaluated) in one statement, and
-   * one work item will evaluate and settle them. Answers how many became pending.
+   * A scope-wide change: what the scope reaches is recorded (a row per group, or one for every device or a
+   * profile's holders) with one work item that will evaluate and settle those identities; no identity row is
+   * written, so the answer does not grow with the group. Reads show them pending meanwhile.
    */
-  async reevaluateScope(ctx: GraphContext, tx: SqlExecutor, scope: EvaluationScope): Promise<number> {
-    const itemId = randomUUID();
-    const marked = await this.entities.patch(
-      tx,
-      this.identities,
-      ctx.tenantId,
-      { ...REMEMBER_SETTLED, deploymentProfileAssignmentStatus: "pending", deploymentProfileAssignmentDetailedStatus: "none", _intendedOutcome: null, _evaluation: itemId },
-      [],
-      this.scopeWhere(tx, ctx.tenantId, scope),
-    );
-    if (marked > 0) await this.enqueue(ctx, tx, itemId, this.identities.name);
-    return marked;
+  async reevaluateScope(ctx: GraphContext, tx: SqlExecutor, scope: EvaluationScope): Promise<void> {
+    if (scope.kind === "groups" && scope.groupIds.length === 0) return;
+    const { item, mark } = await this.enqueue(ctx, tx, randomUUID(), this.identities.name, { scope: true });
+    await recordScope(tx, ctx.tenantId, item.id, mark, scope);
+    await this.settleIfImmediate(tx, item);
   }
 
   /** Membership changes of Entra devices re-evaluate the identities of those devices. */
@@ -292,24 +328,46 @@ export class AutopilotAssignments {
   }
 
   /**
-   * One step of an evaluation item: up to BATCH of its pending identities are evaluated (if not yet) and settled
-   * in one transaction; each device whose state changes gets its own work_log entry. More steps follow at once
-   * while identities remain.
+   * One step of an evaluation item: up to SETTLE_BATCH of its identities are evaluated (if not yet) and settled in one
+   * transaction; each device whose state changes gets its own work_log entry. More steps follow at once while
+   * identities remain. A scope's item takes the identities its scope reaches that no newer change has marked; a
+   * known devices' item takes those it marked, except any a newer scope reaches (that scope settles them).
    */
   evaluationWork(): WorkHandler {
     return {
       apply: async (tx, item, at, owner) => {
         const params: unknown[] = [];
         const mark = (v: unknown) => (params.push(v), tx.dialect.param(params.length));
+        const t = this.identities.name;
         const status = this.identities.columns.find((c) => c.property === "deploymentProfileAssignmentStatus")!.column;
+        const isScope = item.payload.scope === true;
+        // A keyset cursor over seq (kept in the item's payload, written in the step's transaction): rows before
+        // it never need reading again, so each batch costs its own rows, not the table's.
+        const afterSeq = Number(item.payload.afterSeq ?? 0);
+        const tenant = mark(item.tenantId);
+        const after = mark(afterSeq);
+        const which = isScope
+          ? reachedSql(tx.dialect, this.scopeTables, t, mark(item.id))
+          : `${tx.dialect.compareText(`${t}.${status}`, "=", mark("pending"))} AND ${tx.dialect.jsonText(`${t}.doc`, "_evaluation")} = ${mark(item.id)}
+             AND NOT ${reachedSql(tx.dialect, this.scopeTables, t)}`;
         const rows = await tx.all(
-          `SELECT id, odata_type, seq, doc FROM ${this.identities.name} WHERE tenant_id = ${mark(item.tenantId)} AND ${tx.dialect.compareText(status, "=", mark("pending"))}
-           AND ${tx.dialect.jsonText("doc", "_evaluation")} = ${mark(item.id)} LIMIT ${mark(BATCH)}${tx.dialect.lockForUpdate}`,
+          `SELECT id, odata_type, seq, doc FROM ${t} WHERE ${t}.tenant_id = ${tenant} AND ${t}.seq > ${after} AND ${which}
+           ORDER BY ${t}.seq LIMIT ${mark(SETTLE_BATCH)}${tx.dialect.lockForUpdate}`,
           params,
         );
+        const more = rows.length === SETTLE_BATCH;
+        if (more) {
+          const p = tx.dialect.param.bind(tx.dialect);
+          const payload = JSON.stringify({ ...item.payload, afterSeq: Number(rows[rows.length - 1].seq) });
+          await tx.run(`UPDATE pending_work SET payload = ${p(1)} WHERE tenant_id = ${p(2)} AND id = ${p(3)}`, [payload, item.tenantId, item.id]);
+        } else if (isScope) {
+          await dropScope(tx, item.tenantId, item.id);
+        }
         if (rows.length === 0) return { more: false };
+        const [{ seq: itemSeq }] = await tx.all(`SELECT seq FROM pending_work WHERE tenant_id = ${tx.dialect.param(1)} AND id = ${tx.dialect.param(2)}`, [item.tenantId, item.id]);
+        const settledMark = markOf(Number(itemSeq));
         const identities: StoredEntity[] = rows.map((r) => ({ id: r.id as string, type: r.odata_type as string, seq: Number(r.seq), doc: typeof r.doc === "string" ? JSON.parse(r.doc) : (r.doc as Record<string, unknown>) }));
-        const unevaluated = identities.filter((i) => isUnevaluated(i.doc as State));
+        const unevaluated = identities.filter((i) => isScope || isUnevaluated(i.doc as State));
         const computed = unevaluated.length ? await this.choices(tx, item.tenantId, unevaluated, await this.candidates(tx, item.tenantId)) : new Map<string, ProfileChoice>();
         const buckets = new Map<string, { set: Record<string, PatchValue>; ids: string[]; logged: boolean }>();
         const add = (key: string, set: Record<string, PatchValue>, id: string, logged: boolean) => {
@@ -324,8 +382,12 @@ export class AutopilotAssignments {
           const profileId = profileOf(choice);
           const detailed = detailedOf(choice);
           const intended = { _intendedProfileId: profileId, _intendedOutcome: choice.outcome, _intendedDetailedStatus: detailed };
-          if (alreadyHas(choice, doc._settledStatus, doc._settledDetailed, doc._settledIntended, doc._deploymentProfileId)) {
+          // A device pending from an earlier change returns to the state it had before that; a settled device a
+          // scope reached keeps its state. Either way silently, without a work_log entry.
+          if (isPending(doc) && alreadyHas(choice, doc._settledStatus, doc._settledDetailed, doc._settledIntended, doc._deploymentProfileId)) {
             add(`same|${choice.outcome}`, { ...intended, _intendedProfileId: { copyOf: "_settledIntended" }, deploymentProfileAssignmentStatus: { copyOf: "_settledStatus" }, deploymentProfileAssignmentDetailedStatus: { copyOf: "_settledDetailed" } }, identity.id, false);
+          } else if (!isPending(doc) && alreadyHas(choice, doc.deploymentProfileAssignmentStatus, doc.deploymentProfileAssignmentDetailedStatus, doc._intendedProfileId, doc._deploymentProfileId)) {
+            add("kept", {}, identity.id, false);
           } else if (choice.outcome === "assigned") {
             add(`assigned|${profileId}`, { ...intended, deploymentProfileAssignmentStatus: "assignedInSync", deploymentProfileAssignmentDetailedStatus: "none", deploymentProfileAssignedDateTime: when, _deploymentProfileId: profileId }, identity.id, true);
           } else if (choice.outcome === "failed") {
@@ -336,7 +398,7 @@ export class AutopilotAssignments {
         }
         const logged: string[] = [];
         for (const { set, ids, logged: log } of buckets.values()) {
-          await this.entities.patchMany(tx, this.identities, item.tenantId, ids, { ...set, ...CLEARED_MARKERS });
+          await this.entities.patchMany(tx, this.identities, item.tenantId, ids, { ...set, ...CLEARED_MARKERS, [MARK_FIELD]: settledMark });
           if (log) logged.push(...ids);
         }
         await insertRows(tx, "work_log", ["tenant_id", "work_id", "step", "kind", "subject_id", "applied_at", "applied_by"], logged, (id, values, i) => {
@@ -348,7 +410,7 @@ export class AutopilotAssignments {
           values[i + 5] = when;
           values[i + 6] = owner;
         });
-        return { more: rows.length === BATCH, continueNow: true };
+        return { more, continueNow: true };
       },
     };
   }

@@ -108,15 +108,16 @@ export function registerAutopilotBehaviours(behaviours: EntityBehaviours, autopi
 
   behaviours.register("windowsAutopilotDeploymentProfileAssignment", {
     validate: (ctx, tx, draft) => checkAssignment(ctx, tx, draft),
-    afterWrite: (ctx, tx, after, before) => autopilot.reevaluateScope(ctx, tx, reachOf(after, before)).then(() => undefined),
-    afterDelete: (ctx, tx, deleted) => autopilot.reevaluateScope(ctx, tx, reachOf(deleted)).then(() => undefined),
+    afterWrite: (ctx, tx, after, before) => autopilot.reevaluateScope(ctx, tx, reachOf(after, before)),
+    afterDelete: (ctx, tx, deleted) => autopilot.reevaluateScope(ctx, tx, reachOf(deleted)),
   });
 
   behaviours.register("windowsAutopilotDeviceIdentity", {
-    async validate(_ctx, _tx, draft, before) {
+    async validate(_ctx, tx, draft, before) {
       if (before) return;
-      // An imported identity starts unassigned and not yet contacted.
+      // An imported identity starts unassigned and not yet contacted, and newer than every change so far.
       Object.assign(draft.doc, {
+        _markSeq: await autopilot.newIdentityMark(tx),
         deploymentProfileAssignmentStatus: "notAssigned",
         deploymentProfileAssignmentDetailedStatus: "none",
         enrollmentState: draft.doc.enrollmentState ?? "notContacted",
@@ -128,5 +129,6 @@ export function registerAutopilotBehaviours(behaviours: EntityBehaviours, autopi
     async afterWrite(ctx, tx, after, before) {
       if (!before) await autopilot.reevaluate(ctx, tx, [after.id]);
     },
+    present: (ctx, x, identities) => autopilot.present(x, ctx.tenantId, identities),
   });
 }

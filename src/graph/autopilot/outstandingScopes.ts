@@ -1,0 +1,72 @@
+// Outstanding Autopilot scopes: a scope-wide change (an assignment created, changed or deleted; a profile deleted
+// or retyped) writes what it reaches as a few rows of `autopilot_scopes` in its own transaction, instead of a
+// mark on every reached identity, so its answer costs the same whatever the group's size. Until the change's
+// work item settles an identity, every read overlays `pending` on it: the identity is reached by an outstanding
+// scope newer than its own mark (`_markSeq`: the change that last marked or settled it).
+//
+// A mark is the pending_work seq of the change's item, zero-padded so that both backends compare it as text.
+
+import type { SqlDialect } from "../../store/sqlDialect.js";
+import type { SqlExecutor } from "../../store/database.js";
+import type { EvaluationScope } from "./autopilotAssignments.js";
+
+export const SCOPES_TABLE = "autopilot_scopes";
+export const MARK_FIELD = "_markSeq";
+
+/** A change's order as text (every mark has the same width). */
+export const markOf = (seq: number) => String(seq).padStart(16, "0");
+
+/** The mark of the newest change enqueued so far: a new identity is not reached by scopes already outstanding. */
+export async function currentMark(x: SqlExecutor): Promise<string> {
+  const [row] = await x.all(`SELECT MAX(seq) AS m FROM pending_work`);
+  return markOf(Number(row?.m ?? 0));
+}
+
+/** The rows one scope is held as: every device, the holders of a profile, or the members of each group. */
+export function scopeRows(scope: EvaluationScope): { kind: string; target: string }[] {
+  if (scope.kind === "all") return [{ kind: "all", target: "" }];
+  if (scope.kind === "profileHolders") return [{ kind: "profile", target: scope.profileId }];
+  return [...new Set(scope.groupIds)].map((g) => ({ kind: "group", target: g }));
+}
+
+export async function recordScope(x: SqlExecutor, tenantId: string, workId: string, mark: string, scope: EvaluationScope): Promise<number> {
+  const rows = scopeRows(scope);
+  const p = (n: number) => x.dialect.param(n);
+  for (const r of rows) {
+    await x.run(`INSERT INTO ${SCOPES_TABLE} (tenant_id, work_id, mark, kind, target) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})`, [tenantId, workId, mark, r.kind, r.target]);
+  }
+  return rows.length;
+}
+
+export async function dropScope(x: SqlExecutor, tenantId: string, workId: string): Promise<void> {
+  await x.run(`DELETE FROM ${SCOPES_TABLE} WHERE tenant_id = ${x.dialect.param(1)} AND work_id = ${x.dialect.param(2)}`, [tenantId, workId]);
+}
+
+export interface ScopeTables {
+  identities: string;
+  entraDevices: string;
+}
+
+/**
+ * Whether the identity row `ref` is reached by an outstanding scope newer than its mark: a correlated SQL
+ * predicate with no bound values (usable wherever a column is). `workIdSql` narrows it to one change's scope.
+ */
+// Each group test is led by the row's own keys (its Entra device by the indexed device id, a scalar subquery so
+// that the membership is then probed by its whole unique key even without planner statistics, as right after a
+// bulk load), so the predicate costs a few index probes per row whatever the group's size.
+export function reachedSql(dialect: SqlDialect, tables: ScopeTables, ref: string, workIdSql?: string): string {
+  const field = (f: string) => dialect.jsonText(`${ref}.doc`, f);
+  const fold = (c: string) => dialect.foldText(c);
+  const holds = ["_deploymentProfileId", "_intendedProfileId", "_directProfileId"].map((f) => `${field(f)} = s.target`).join(" OR ");
+  return `EXISTS (SELECT 1 FROM ${SCOPES_TABLE} s WHERE s.tenant_id = ${ref}.tenant_id${workIdSql ? ` AND s.work_id = ${workIdSql}` : ""}
+    AND s.mark > COALESCE(${field(MARK_FIELD)}, '') AND (s.kind = 'all'
+      OR (s.kind = 'profile' AND (${holds}))
+      OR (s.kind = 'group' AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = ${ref}.tenant_id AND gm.group_id = s.target
+        AND gm.member_id = (SELECT e.id FROM ${tables.entraDevices} e
+          WHERE e.tenant_id = ${ref}.tenant_id AND ${fold("e.p_device_id")} = ${fold(`${ref}.p_azure_ad_device_id`)} LIMIT 1)))))`;
+}
+
+/** The status a read shows: `pending` while an outstanding scope reaches the identity, else the stored one. */
+export function shownStatusSql(dialect: SqlDialect, tables: ScopeTables, statusColumn: string): string {
+  return `(CASE WHEN ${reachedSql(dialect, tables, tables.identities)} THEN 'pending' ELSE ${tables.identities}.${statusColumn} END)`;
+}
