@@ -1,7 +1,7 @@
 // MMD reassignProfile benchmark (issue 8): one PATCH …/profiles/reassignProfile with every managed device of a
 // generated fleet (100,000 by default). Measures the 200's latency, checks that every device is InProgress (named by a
 // pending batch) or already Successful right after it, and times until every device has its reassignProfile audit event (written in
-// the same transaction as its Successful). Baseline, same run, same store, same driver: one UPDATE statement of
+// the same transaction as its Successful; counted in the store every 50 ms). Baseline, same run, same store, same driver: one UPDATE statement of
 // the same managed-device rows.
 //
 //   node --import tsx bench/mmd/run.ts [--devices 100000] [--quick] [--skip-postgres] [--skip-sqlite]
@@ -52,7 +52,20 @@ interface Run {
 // SQLite's positional ? needs the tenant once per use; PostgreSQL's $1 once.
 const backendParams = (backend: Backend) => (backend === "sqlite" ? [DEMO_TENANT_ID, DEMO_TENANT_ID] : [DEMO_TENANT_ID]);
 
-const auditCount = (fleet: ServedFleet) => fleet.count("/deviceManagement/auditEvents", "activityType eq 'reassignProfile'");
+// Counted in the store beside the server, not through Graph: a Graph $count every 50 ms cost the PostgreSQL server
+// ~25 ms of statements each (a filtered list and a count), a quarter of its time while it was moving batches.
+const auditCount = async (fleet: ServedFleet) =>
+  Number(
+    (
+      await fleet.peek(
+        {
+          sqlite: "SELECT COUNT(*) AS n FROM audit_events WHERE tenant_id = ? AND p_activity_type = 'reassignProfile'",
+          postgres: "SELECT COUNT(*)::int AS n FROM audit_events WHERE tenant_id = $1 AND lower(p_activity_type) = 'reassignprofile'",
+        },
+        [DEMO_TENANT_ID],
+      )
+    )[0].n,
+  );
 
 async function reassign(fleet: ServedFleet, token: string, ids: string[]) {
   const body = JSON.stringify(ids);
