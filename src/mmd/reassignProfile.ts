@@ -17,6 +17,7 @@ import { storeNewEntity } from "../graph/entityWrites.js";
 import { flatError } from "./mmdErrors.js";
 import { groupTagFor, personaAllowedFor, personaGroupName, personaGroupRule, reassignablePersona, type Persona } from "./personas.js";
 
+import { refreshPlannerStatistics } from "../store/plannerStatistics.js";
 import { devicesInFlight, MMD_REASSIGN_BATCH_WORK } from "./reassignmentsInFlight.js";
 
 export { MMD_REASSIGN_BATCH_WORK, MMD_REASSIGN_WORK } from "./reassignmentsInFlight.js";
@@ -46,6 +47,19 @@ export function validateReassign(tenant: TenantRecord, req: ReassignRequest): { 
 }
 
 const managedTable = (ctx: GraphContext) => ctx.model.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
+
+/** The tables a batch reads by lists of its devices' ids (plannerStatistics.ts). */
+function tablesReadByBatch(ctx: GraphContext): string[] {
+  const deviceManagement = ctx.model.entityType("deviceManagement").navigation;
+  return [
+    managedTable(ctx).name,
+    deviceManagement.get("windowsAutopilotDeviceIdentities")!.table!.name,
+    ctx.model.entitySets.get("devices")!.table.name,
+    ctx.model.entitySets.get("users")!.table.name,
+    "group_members",
+    "configuration_device_states",
+  ];
+}
 
 /** The persona's device group exists as a dynamic group on its tag (created on first use). */
 async function ensurePersonaGroup(ctx: GraphContext, tx: SqlExecutor, persona: Persona) {
@@ -132,6 +146,9 @@ export function reassignBatchWork(services: GraphServices, reconciler: Reconcile
       const { job, persona, wipe, appId, devices } = item.payload as { job?: string; persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
       const ctx = workContext(services, item.tenantId, appId, item.id);
       const table = managedTable(ctx);
+      // Right after a bulk load of the fleet (or with autovacuum off) PostgreSQL has no statistics and would scan
+      // whole tables for each batch's id lists.
+      await refreshPlannerStatistics(tx, tablesReadByBatch(ctx));
       // The newest reassignment of a device wins: this batch skips devices a later pending job names.
       const newer = await devicesInFlight(tx, item.tenantId, { itemId: item.id, job: job ?? item.id });
       // Only what the move reads: that the device still exists, and its persona before.
