@@ -6,6 +6,7 @@ import type { StoredEntity } from "../store/entityStore.js";
 import type { GraphContext } from "../graph/graphContext.js";
 import { loadDirectoryObjects } from "../graph/directory/directoryObjects.js";
 import { personaOfTag } from "./personas.js";
+import { devicesInFlight } from "./reassignmentsInFlight.js";
 
 export interface Page {
   top?: number;
@@ -22,8 +23,11 @@ const tables = (ctx: GraphContext) => ({
   users: ctx.model.entitySets.get("users")!.table,
 });
 
-/** The MMD device of a managed device. `groups` and `configurations` are filled only for a single device. */
-async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEntity, detailed: boolean) {
+/**
+ * The MMD device of a managed device. `groups` and `configurations` are filled only for a single device. A device
+ * named by a reassignment still pending (`inFlight`) is InProgress, whatever its document says.
+ */
+async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEntity, detailed: boolean, inFlight: Set<string>) {
   const t = tables(ctx);
   const d = managed.doc;
   const aad = String(d.azureADDeviceId ?? "");
@@ -66,7 +70,7 @@ async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEnti
     aadDeviceId: aad,
     managementAgent: "Intune",
     operatingSystemEdition: d.skuFamily ?? "Enterprise",
-    profileAssignmentStatus: (d._mmdProfileAssignmentStatus as string | undefined) ?? (personaOfTag(tag) ? "Successful" : null),
+    profileAssignmentStatus: inFlight.has(managed.id) ? "InProgress" : ((d._mmdProfileAssignmentStatus as string | undefined) ?? (personaOfTag(tag) ? "Successful" : null)),
     groups,
     configurations: [],
   };
@@ -83,15 +87,16 @@ function anyColumnContains(x: SqlExecutor, columns: string[], text: string | und
 export async function listMmdDevices(ctx: GraphContext, x: SqlExecutor, page: Page) {
   const t = tables(ctx);
   const { rows } = await ctx.entities.list(x, t.managed, { tenantId: ctx.tenantId, where: anyColumnContains(x, ["p_device_name", "p_serial_number", "p_user_principal_name", "p_email_address"], page.searchText), orderBy: [], top: page.top ?? 1_000_000, skip: page.skip ?? 0, count: false });
+  const inFlight = await devicesInFlight(x, ctx.tenantId);
   const out = [];
-  for (const r of rows) out.push(await deviceView(ctx, x, r, false));
+  for (const r of rows) out.push(await deviceView(ctx, x, r, false, inFlight));
   return out;
 }
 
 export async function mmdDeviceByName(ctx: GraphContext, x: SqlExecutor, name: string) {
   const t = tables(ctx);
   const [device] = await ctx.entities.findBy(x, t.managed, ctx.tenantId, "deviceName", name);
-  return device ? deviceView(ctx, x, device, true) : undefined;
+  return device ? deviceView(ctx, x, device, true, await devicesInFlight(x, ctx.tenantId)) : undefined;
 }
 
 async function userView(ctx: GraphContext, x: SqlExecutor, user: StoredEntity) {

@@ -1,8 +1,9 @@
 // PATCH tenants/{tenantId}/profiles/reassignProfile?persona=&wipe= (seed 000, spec §1.4). Validation in the
-// documented order; then, in the request's transaction and set-based, every device is marked InProgress and
-// the devices are fanned out to work items of a bounded batch each. The reconciler moves a batch in one
-// transaction (group tags, persona group memberships, Autopilot re-evaluation, optional wipe, Successful, one
-// audit event per device), once.
+// documented order (one set-based existence check of the ids); then, in the request's transaction, the devices
+// are fanned out to work items of a bounded batch each. Those items are the job's record: a device in a pending
+// item reads InProgress (reassignmentsInFlight.ts), so the request writes no device row. The reconciler moves a
+// batch in one transaction (group tags, persona group memberships, Autopilot re-evaluation, optional wipe,
+// Successful, one audit event per device), once.
 
 import { randomUUID } from "node:crypto";
 import { scheduleStep, type LifecycleTiming } from "../engine/lifecycleTiming.js";
@@ -16,10 +17,10 @@ import { storeNewEntity } from "../graph/entityWrites.js";
 import { flatError } from "./mmdErrors.js";
 import { groupTagFor, personaAllowedFor, personaGroupName, personaGroupRule, reassignablePersona, type Persona } from "./personas.js";
 
-/** Kind of the per-device items an older store may still hold. */
-export const MMD_REASSIGN_WORK = "mmdReassign";
-/** Kind of the items that move a batch of devices. */
-export const MMD_REASSIGN_BATCH_WORK = "mmdReassignBatch";
+import { refreshPlannerStatistics } from "../store/plannerStatistics.js";
+import { devicesInFlight, MMD_REASSIGN_BATCH_WORK } from "./reassignmentsInFlight.js";
+
+export { MMD_REASSIGN_BATCH_WORK, MMD_REASSIGN_WORK } from "./reassignmentsInFlight.js";
 /** Devices per work item: one transaction of the reconciler each. */
 const BATCH = 2000;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,6 +47,19 @@ export function validateReassign(tenant: TenantRecord, req: ReassignRequest): { 
 }
 
 const managedTable = (ctx: GraphContext) => ctx.model.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
+
+/** The tables a batch reads by lists of its devices' ids (plannerStatistics.ts). */
+function tablesReadByBatch(ctx: GraphContext): string[] {
+  const deviceManagement = ctx.model.entityType("deviceManagement").navigation;
+  return [
+    managedTable(ctx).name,
+    deviceManagement.get("windowsAutopilotDeviceIdentities")!.table!.name,
+    ctx.model.entitySets.get("devices")!.table.name,
+    ctx.model.entitySets.get("users")!.table.name,
+    "group_members",
+    "configuration_device_states",
+  ];
+}
 
 /** The persona's device group exists as a dynamic group on its tag (created on first use). */
 async function ensurePersonaGroup(ctx: GraphContext, tx: SqlExecutor, persona: Persona) {
@@ -81,12 +95,10 @@ export async function startReassign(
   const table = managedTable(ctx);
   await ctx.db.transaction(async (tx) => {
     const byAad = new Map<string, string>();
-    for (let i = 0; i < deviceIds.length; i += 5000) {
-      const slice = deviceIds.slice(i, i + 5000);
-      const marks = slice.map((_, k) => tx.dialect.param(k + 2)).join(", ");
-      const rows = await tx.all(`SELECT id, p_azure_ad_device_id FROM ${table.name} WHERE tenant_id = ${tx.dialect.param(1)} AND ${tx.dialect.foldText("p_azure_ad_device_id")} IN (${marks})`, [ctx.tenantId, ...slice]);
-      for (const r of rows) byAad.set(String(r.p_azure_ad_device_id).toLowerCase(), r.id as string);
-    }
+    // One statement for the whole list: the ids are bound as one list value.
+    const d = tx.dialect;
+    const rows = await tx.all(`SELECT id, p_azure_ad_device_id FROM ${table.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(d.foldText("p_azure_ad_device_id"), d.param(2))}`, [ctx.tenantId, d.bindList(deviceIds)]);
+    for (const r of rows) byAad.set(String(r.p_azure_ad_device_id).toLowerCase(), r.id as string);
     const unknown = deviceIds.filter((d) => !byAad.has(d));
     if (unknown.length) {
       throw flatError(400, `No managed device with the AAD device id ${unknown.slice(0, 5).join(", ")}${unknown.length > 5 ? ` (and ${unknown.length - 5} more)` : ""} exists in this tenant.`);
@@ -99,13 +111,12 @@ export async function startReassign(
     await ensurePersonaGroup(ctx, tx, persona);
     const now = ctx.clock.now();
     const devices = [...byAad];
+    const job = randomUUID();
     for (let i = 0; i < devices.length; i += BATCH) {
       const batch = devices.slice(i, i + BATCH);
       const id = randomUUID();
-      // The newest reassignment of a device wins: an older batch skips devices no longer marked with its id.
-      await ctx.entities.patchMany(tx, table, ctx.tenantId, batch.map(([, managedId]) => managedId), { _mmdProfileAssignmentStatus: "InProgress", _mmdReassignment: id });
       const subjectId = batch.length === 1 ? batch[0][1] : table.name;
-      const item = { tenantId: ctx.tenantId, id, kind: MMD_REASSIGN_BATCH_WORK, subjectId, step: 0, ...scheduleStep(timing, now), payload: { persona, wipe, appId: ctx.principal.appId, devices: batch.map(([aad, managedId]) => [managedId, aad]) } };
+      const item = { tenantId: ctx.tenantId, id, kind: MMD_REASSIGN_BATCH_WORK, subjectId, step: 0, ...scheduleStep(timing, now), payload: { job, persona, wipe, appId: ctx.principal.appId, devices: batch.map(([aad, managedId]) => [managedId, aad]) } };
       await reconciler.queue.enqueue(tx, item);
       if (timing.kind === "immediate") await reconciler.runToCompletion(tx, item);
     }
@@ -132,24 +143,29 @@ function workContext(services: GraphServices, tenantId: string, appId: string, r
 export function reassignBatchWork(services: GraphServices, reconciler: Reconciler, timing: () => LifecycleTiming): WorkHandler {
   return {
     async apply(tx, item) {
-      const { persona, wipe, appId, devices } = item.payload as { persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
+      const { job, persona, wipe, appId, devices } = item.payload as { job?: string; persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
       const ctx = workContext(services, item.tenantId, appId, item.id);
       const table = managedTable(ctx);
-      // Only what the move reads: whether the device is still this batch's, and its persona before.
-      const params: unknown[] = [item.tenantId];
-      const list = devices.map(([managedId]) => (params.push(managedId), tx.dialect.param(params.length))).join(", ");
+      // Right after a bulk load of the fleet (or with autovacuum off) PostgreSQL has no statistics and would scan
+      // whole tables for each batch's id lists.
+      await refreshPlannerStatistics(tx, tablesReadByBatch(ctx));
+      // The newest reassignment of a device wins: this batch skips devices a later pending job names.
+      const newer = await devicesInFlight(tx, item.tenantId, { itemId: item.id, job: job ?? item.id });
+      // Only what the move reads: that the device still exists, and its persona before.
+      const d = tx.dialect;
       const rows = await tx.all(
-        `SELECT id, odata_type, ${tx.dialect.jsonText("doc", "_mmdReassignment")} AS marker, ${tx.dialect.jsonText("doc", "_mmdPersona")} AS persona FROM ${table.name} WHERE tenant_id = ${tx.dialect.param(1)} AND id IN (${list})`,
-        params,
+        `SELECT id, odata_type, ${d.jsonText("doc", "_mmdPersona")} AS persona FROM ${table.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList("id", d.param(2))}`,
+        [item.tenantId, d.bindList(devices.map(([managedId]) => managedId))],
       );
-      const found = new Map(rows.filter((r) => r.marker === item.id).map((r) => [r.id as string, { type: r.odata_type as string, persona: (r.persona as string | null) ?? "" }]));
+      const found = new Map(rows.filter((r) => !newer.has(r.id as string)).map((r) => [r.id as string, { type: r.odata_type as string, persona: (r.persona as string | null) ?? "" }]));
       const mine = devices.filter(([managedId]) => found.has(managedId));
       if (mine.length === 0) return { more: false };
       const tags = await currentGroupTags(ctx, tx, mine.map(([, aad]) => aad));
       await setGroupTags(ctx, tx, [...tags.values()].map((device) => ({ device, tag: groupTagFor(persona, device.tag) })));
       if (wipe) for (const [managedId] of mine) await startDeviceAction(ctx, tx, reconciler, timing(), table, managedId, "wipe", { keepEnrollmentData: false, keepUserData: false });
       const ids = mine.map(([managedId]) => managedId);
-      await ctx.entities.patchMany(tx, table, ctx.tenantId, ids, { _mmdPersona: persona, _mmdProfileAssignmentStatus: "Successful", _mmdReassignment: null });
+      // (_mmdReassignment: the per-device marker of older stores.)
+      await ctx.entities.patchMany(tx, table, ctx.tenantId, ids, { _mmdPersona: persona, _mmdProfileAssignmentStatus: "Successful" }, ["_mmdReassignment"]);
       const type = ctx.model.entityType("managedDevice");
       await ctx.audit.recordMany(
         ctx,
@@ -180,8 +196,6 @@ export function reassignWork(services: GraphServices, reconciler: Reconciler, ti
   return {
     async apply(tx, item, at, owner) {
       const { persona, wipe, aadDeviceId, appId } = item.payload as { persona: Persona; wipe: boolean; aadDeviceId: string; appId: string };
-      const table = managedTable(workContext(services, item.tenantId, appId, item.id));
-      await services.entities.patchMany(tx, table, item.tenantId, [item.subjectId], { _mmdReassignment: item.id });
       return batch.apply(tx, { ...item, payload: { persona, wipe, appId, devices: [[item.subjectId, aadDeviceId]] } }, at, owner);
     },
   };

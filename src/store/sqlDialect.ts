@@ -44,6 +44,11 @@ export interface SqlDialect {
    * row as it was before the statement.
    */
   jsonPatch(documentColumnSql: string, set: readonly { field: string; valueSql: string; json?: boolean }[], remove: readonly string[]): string;
+  /**
+   * A query answering (`relname`) which of the tables bound as the list `$1` have planner statistics that are
+   * missing or stale, or undefined when the backend needs none (plannerStatistics.ts).
+   */
+  readonly staleStatisticsSql: string | undefined;
 }
 
 export const sqliteDialect: SqlDialect = {
@@ -64,6 +69,8 @@ export const sqliteDialect: SqlDialect = {
   foldText: (sql) => sql,
   // One writer at a time: the transaction already excludes every other.
   lockForUpdate: "",
+  // SQLite's planner picks the indexes of these lookups without statistics.
+  staleStatisticsSql: undefined,
   jsonPatch: (doc, set, remove) => {
     const removed = remove.length ? `json_remove(${doc}, ${remove.map((f) => `'$.${f}'`).join(", ")})` : doc;
     return set.length ? `json_set(${removed}, ${set.map((e) => `'$.${e.field}', ${e.json ? `json(${e.valueSql})` : e.valueSql}`).join(", ")})` : removed;
@@ -87,6 +94,11 @@ export const postgresDialect: SqlDialect = {
   typed: (sql, kind) => `CAST(${sql} AS ${{ json: "jsonb", text: "text", integer: "bigint", real: "double precision", boolean: "boolean" }[kind]})`,
   foldText: (sql) => `lower(${sql})`,
   lockForUpdate: " FOR UPDATE",
+  // Autovacuum's analyze rule (rows changed since the last ANALYZE above a base plus a share of the table), with a
+  // larger base and share: only statistics stale enough to mislead the planner (a table never analyzed counts all
+  // its rows as changed), so a run that updates its rows does not re-analyze every few batches.
+  staleStatisticsSql: `SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = ANY($1::text[])
+    AND n_mod_since_analyze > 1000 + 0.5 * n_live_tup`,
   jsonPatch: (doc, set, remove) => {
     const removed = remove.length ? `(${doc} - ARRAY[${remove.map((f) => `'${f}'`).join(", ")}]::text[])` : doc;
     return set.length ? `(${removed} || jsonb_build_object(${set.map((e) => `'${e.field}', CAST(${e.valueSql} AS ${e.json ? "jsonb" : "text"})`).join(", ")}))` : removed;

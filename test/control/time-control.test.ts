@@ -108,6 +108,31 @@ for (const backend of await backendsToTest()) {
       assert.equal(wiped.deviceActionResults[0].actionState, "done");
     });
 
+    it("MMD: devices of a pending reassignment read InProgress (get and list); a newer reassignment of a device wins, with one event", async () => {
+      await time(s, { freeze: true });
+      const mmd = await s.call("POST", "/_allot/tokens", { tenant: DEMO_TENANT_ID, roles: ["MmdSupport.ReadWrite"], audience: "mmd" }, ADMIN);
+      const name = `MMD-N${Date.now() % 100000}`;
+      const device = await s.call("POST", "/_allot/devices", { deviceName: name, autopilot: { groupTag: "Microsoft365Managed_Standard" } });
+      const mmdCall = async (method: string, path: string, body?: unknown) =>
+        (await fetch(`${s.url}/support/odata/v1/tenants/${DEMO_TENANT_ID}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${mmd.body.access_token}`, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        })) as Response;
+      const listed = async () => ((await (await mmdCall("GET", `/devices?$searchText=${name}`)).json()) as any).value.map((d: any) => [d.persona, d.profileAssignmentStatus]);
+      assert.deepEqual(await listed(), [["Standard", "Successful"]], "before");
+      assert.equal((await mmdCall("PATCH", "/profiles/reassignProfile?persona=SensitiveData&wipe=false", [device.body.azureADDeviceId])).status, 200);
+      assert.equal((await mmdCall("PATCH", "/profiles/reassignProfile?persona=PowerUser&wipe=false", [device.body.azureADDeviceId])).status, 200);
+      assert.deepEqual(await listed(), [["Standard", "InProgress"]], "InProgress while pending, in the list too");
+      assert.equal(((await (await mmdCall("GET", `/devices/${name}`)).json()) as any).profileAssignmentStatus, "InProgress");
+      await time(s, { advance: "PT5M" });
+      assert.deepEqual(await listed(), [["PowerUser", "Successful"]], "the newer reassignment won");
+      const identity = (await s.call("GET", `/deviceManagement/windowsAutopilotDeviceIdentities/${device.body.autopilotDeviceId}`)).body;
+      assert.equal(identity.groupTag, "Microsoft365Managed_PowerUser");
+      const audit = (await s.call("GET", `/deviceManagement/auditEvents?$filter=${encodeURIComponent("activityType eq 'reassignProfile'")}`)).body.value;
+      assert.equal(audit.filter((e: any) => e.resources[0].resourceId === device.body.managedDeviceId).length, 1, "the older job skipped the device");
+    });
+
     it("each lifecycle takes its own timing at run time: immediate, after N reads, after N seconds; null follows the default again", async () => {
       await time(s, { freeze: true });
       const set = await s.call("PUT", "/_allot/lifecycles", { lifecycles: { deviceAction: "immediate", autopilotSync: "2reads" } }, ADMIN);

@@ -43,11 +43,12 @@ export class ConfigurationDeviceFactsReader {
   async read(x: SqlExecutor, tenantId: string, devices: StoredEntity[]): Promise<DeviceWithFacts[]> {
     if (devices.length === 0) return [];
     const d = x.dialect;
-    const azureIds = [...new Set(devices.map((m) => String(m.doc.azureADDeviceId ?? "")).filter((v) => v !== ""))];
+    const azureIds = [...new Set(devices.map((m) => String(m.doc.azureADDeviceId ?? "").toLowerCase()).filter((v) => v !== ""))];
     const entraByDeviceId = new Map<string, string>();
     if (azureIds.length) {
       const rows = await x.all(
-        `SELECT id, ${columnOf(this.entraDevices, "deviceId")} AS device_id FROM ${this.entraDevices.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(columnOf(this.entraDevices, "deviceId"), d.param(2))}`,
+        // Folded as the column's index is (PostgreSQL: lower(); SQLite: NOCASE), so the lookup uses it.
+        `SELECT id, ${columnOf(this.entraDevices, "deviceId")} AS device_id FROM ${this.entraDevices.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(d.foldText(columnOf(this.entraDevices, "deviceId")), d.param(2))}`,
         [tenantId, d.bindList(azureIds)],
       );
       for (const r of rows) entraByDeviceId.set(String(r.device_id).toLowerCase(), r.id as string);
@@ -95,7 +96,7 @@ export class ConfigurationDeviceFactsReader {
     const out = new Set<string>();
     if (entraObjectIds.length) {
       const rows = await x.all(
-        `SELECT md.id FROM ${this.managedDevices.name} md JOIN ${this.entraDevices.name} e ON e.tenant_id = md.tenant_id AND e.${columnOf(this.entraDevices, "deviceId")} = md.${columnOf(this.managedDevices, "azureADDeviceId")}
+        `SELECT md.id FROM ${this.managedDevices.name} md JOIN ${this.entraDevices.name} e ON e.tenant_id = md.tenant_id AND ${d.foldText(`e.${columnOf(this.entraDevices, "deviceId")}`)} = ${d.foldText(`md.${columnOf(this.managedDevices, "azureADDeviceId")}`)}
          WHERE md.tenant_id = ${d.param(1)} AND ${d.inList("e.id", d.param(2))}`,
         [tenantId, d.bindList(entraObjectIds)],
       );
