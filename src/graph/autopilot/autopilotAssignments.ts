@@ -10,6 +10,7 @@
 // (outstandingScopes.ts): reads show every identity it reaches pending, unevaluated, with the intended profile
 // the engine computes when read; a device whose choice turns out unchanged keeps the state it had, silently.
 
+import { refreshPlannerStatistics } from "../../store/plannerStatistics.js";
 import { randomUUID } from "node:crypto";
 import { chooseProfile, hardwareOf, type AutopilotTarget, type ProfileChoice, type ProfileCandidate } from "../../engine/autopilotProfileChoice.js";
 import { scheduleStep, type LifecycleTiming } from "../../engine/lifecycleTiming.js";
@@ -336,6 +337,9 @@ export class AutopilotAssignments {
   evaluationWork(): WorkHandler {
     return {
       apply: async (tx, item, at, owner) => {
+        // Right after a bulk load (or with autovacuum off) PostgreSQL has no statistics and would scan whole
+        // tables for each step's membership probes (src/store/plannerStatistics.ts).
+        await refreshPlannerStatistics(tx, [this.identities.name, this.entraDevices.name, "group_members", "autopilot_scopes"]);
         const params: unknown[] = [];
         const mark = (v: unknown) => (params.push(v), tx.dialect.param(params.length));
         const t = this.identities.name;
