@@ -3,6 +3,7 @@
 
 import type { CompiledModel, EntityType, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Row, SqlExecutor } from "./database.js";
+import { writtenColumns } from "./derivedColumns.js";
 import { insertRows, rowsPerStatement } from "./multiRowInsert.js";
 
 export type EntityDocument = Record<string, unknown>;
@@ -83,14 +84,15 @@ export class EntityStore {
   }
 
   async insert(x: SqlExecutor, table: StorageTable, tenantId: string, e: Omit<StoredEntity, "seq">): Promise<void> {
-    const names = ["tenant_id", "id", ...(table.parented ? ["parent_id"] : []), "odata_type", "doc", ...table.columns.map((c) => c.column)];
+    const columns = writtenColumns(x.dialect, table);
+    const names = ["tenant_id", "id", ...(table.parented ? ["parent_id"] : []), "odata_type", "doc", ...columns.map((c) => c.column)];
     const values = [
       tenantId,
       e.id,
       ...(table.parented ? [e.parentId] : []),
       e.type,
       this.encodeDoc(x, e.doc),
-      ...table.columns.map((c) => this.columnValue(x, c, e.doc)),
+      ...columns.map((c) => this.columnValue(x, c, e.doc)),
     ];
     const placeholders = values.map((_, i) => x.dialect.param(i + 1));
     await x.run(`INSERT INTO ${table.name} (${names.join(", ")}) VALUES (${placeholders.join(", ")})`, values);
@@ -101,8 +103,8 @@ export class EntityStore {
    * row's values computed exactly as `insert` computes them.
    */
   async insertMany(x: SqlExecutor, table: StorageTable, tenantId: string, entities: readonly Omit<StoredEntity, "seq">[]): Promise<void> {
-    const names = ["tenant_id", "id", ...(table.parented ? ["parent_id"] : []), "odata_type", "doc", ...table.columns.map((c) => c.column)];
-    const columns = table.columns;
+    const columns = writtenColumns(x.dialect, table);
+    const names = ["tenant_id", "id", ...(table.parented ? ["parent_id"] : []), "odata_type", "doc", ...columns.map((c) => c.column)];
     const parented = table.parented;
     await insertRows(x, table.name, names, entities, (e, values, at) => {
       values[at++] = tenantId;
@@ -159,8 +161,9 @@ export class EntityStore {
   }
 
   async replace(x: SqlExecutor, table: StorageTable, tenantId: string, e: Omit<StoredEntity, "seq" | "parentId">): Promise<void> {
-    const sets = ["odata_type", "doc", ...table.columns.map((c) => c.column)];
-    const values: unknown[] = [e.type, this.encodeDoc(x, e.doc), ...table.columns.map((c) => this.columnValue(x, c, e.doc))];
+    const columns = writtenColumns(x.dialect, table);
+    const sets = ["odata_type", "doc", ...columns.map((c) => c.column)];
+    const values: unknown[] = [e.type, this.encodeDoc(x, e.doc), ...columns.map((c) => this.columnValue(x, c, e.doc))];
     const assignments = sets.map((s, i) => `${s} = ${x.dialect.param(i + 1)}`).join(", ");
     values.push(tenantId, e.id);
     await x.run(
@@ -193,7 +196,7 @@ export class EntityStore {
     const entries = Object.entries(set);
     const doc = x.dialect.jsonPatch("doc", entries.map(([field, v]) => ({ field, valueSql: valueSql(field, v) })), remove);
     const columns: string[] = [];
-    for (const c of table.columns) {
+    for (const c of writtenColumns(x.dialect, table)) {
       if (remove.includes(c.property)) columns.push(`${c.column} = NULL`);
       if (!(c.property in set)) continue;
       const v = set[c.property];
@@ -231,7 +234,7 @@ export class EntityStore {
    * parameter limit allows: the rest of each document and every indexed column stay untouched.
    */
   async patchEach(x: SqlExecutor, table: StorageTable, tenantId: string, field: string, rows: readonly { id: string; value: unknown }[]): Promise<void> {
-    if (table.columns.some((c) => c.property === field)) throw new Error(`${field} is an indexed column of ${table.name}; use replaceMany`);
+    if (writtenColumns(x.dialect, table).some((c) => c.property === field)) throw new Error(`${field} is a written column of ${table.name}; use replaceMany`);
     const perStatement = Math.max(1, rowsPerStatement(x.dialect, 2) - 1);
     const doc = x.dialect.jsonPatch("doc", [{ field, valueSql: "v.value", json: true }], []);
     for (let start = 0; start < rows.length; start += perStatement) {
@@ -250,19 +253,20 @@ export class EntityStore {
   async replaceMany(x: SqlExecutor, table: StorageTable, tenantId: string, entities: readonly Omit<StoredEntity, "seq" | "parentId">[]): Promise<void> {
     const kindOf = (c: StorageColumn) =>
       c.type === "Edm.Boolean" ? "boolean" : c.type === "Edm.Int32" || c.type === "Edm.Int64" ? "integer" : c.type === "Edm.Double" ? "real" : "text";
-    const names = ["id", "odata_type", "doc", ...table.columns.map((c) => c.column)];
+    const columns = writtenColumns(x.dialect, table);
+    const names = ["id", "odata_type", "doc", ...columns.map((c) => c.column)];
     const width = names.length;
     const perStatement = Math.max(1, rowsPerStatement(x.dialect, width) - 1);
     const sets = [
       `odata_type = v.odata_type`,
       `doc = ${x.dialect.typed("v.doc", "json")}`,
-      ...table.columns.map((c) => `${c.column} = ${x.dialect.typed(`v.${c.column}`, kindOf(c))}`),
+      ...columns.map((c) => `${c.column} = ${x.dialect.typed(`v.${c.column}`, kindOf(c))}`),
     ].join(", ");
     for (let start = 0; start < entities.length; start += perStatement) {
       const slice = entities.slice(start, start + perStatement);
       const params: unknown[] = [];
       const tuples = slice.map((e) => {
-        const values = [e.id, e.type, this.encodeDoc(x, e.doc), ...table.columns.map((c) => this.columnValue(x, c, e.doc))];
+        const values = [e.id, e.type, this.encodeDoc(x, e.doc), ...columns.map((c) => this.columnValue(x, c, e.doc))];
         return `(${values.map((v) => (params.push(v), x.dialect.param(params.length))).join(", ")})`;
       });
       params.push(tenantId);

@@ -3,28 +3,45 @@
 
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Database, SqlExecutor } from "./database.js";
+import { isDerivedColumn } from "./derivedColumns.js";
+import { sqliteDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
+
+interface ExistingColumn {
+  name: string;
+  /** A generated column (SQLite: virtual or stored), computed from the row rather than written. */
+  generated: boolean;
+}
 
 interface Ddl {
   json: string;
   seqColumn: string;
   columnType(c: StorageColumn): string;
+  /** The column's definition after its name: its type, and for a derived column how it is computed. */
+  columnDefinition(c: StorageColumn): string;
   indexExpression(c: StorageColumn): string;
-  existingColumns(db: Database, table: string): Promise<string[]>;
+  existingColumns(db: Database, table: string): Promise<ExistingColumn[]>;
 }
+
+const sqliteColumnType = (c: StorageColumn) =>
+  c.type === "Edm.Boolean" || c.type === "Edm.Int32" || c.type === "Edm.Int64"
+    ? "INTEGER"
+    : c.type === "Edm.Double"
+      ? "REAL"
+      : "TEXT COLLATE NOCASE";
 
 const sqliteDdl: Ddl = {
   json: "TEXT",
   seqColumn: "seq INTEGER PRIMARY KEY AUTOINCREMENT",
-  columnType: (c) =>
-    c.type === "Edm.Boolean" || c.type === "Edm.Int32" || c.type === "Edm.Int64"
-      ? "INTEGER"
-      : c.type === "Edm.Double"
-        ? "REAL"
-        : "TEXT COLLATE NOCASE",
+  columnType: sqliteColumnType,
+  // JSON true/false extract as 1/0, what a written boolean column holds.
+  columnDefinition: (c) =>
+    isDerivedColumn(sqliteDialect, c) ? `${sqliteColumnType(c)} GENERATED ALWAYS AS (${sqliteDialect.jsonText("doc", c.property)}) VIRTUAL` : sqliteColumnType(c),
   indexExpression: (c) => c.column,
-  existingColumns: async (db, table) => (await db.all<{ name: string }>(`PRAGMA table_info(${table})`)).map((r) => r.name),
+  // table_xinfo also lists generated columns (hidden 2: virtual, 3: stored), which table_info leaves out.
+  existingColumns: async (db, table) =>
+    (await db.all<{ name: string; hidden: number }>(`PRAGMA table_xinfo(${table})`)).map((r) => ({ name: r.name, generated: r.hidden === 2 || r.hidden === 3 })),
 };
 
 const isText = (c: StorageColumn) => !["Edm.Boolean", "Edm.Int32", "Edm.Int64", "Edm.Double"].includes(c.type);
@@ -40,14 +57,15 @@ const postgresDdl: Ddl = {
         : c.type === "Edm.Double"
           ? "DOUBLE PRECISION"
           : "TEXT",
+  columnDefinition: (c) => postgresDdl.columnType(c),
   indexExpression: (c) => (isText(c) ? `lower(${c.column})` : c.column),
   existingColumns: async (db, table) =>
     (
-      await db.all<{ column_name: string }>(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+      await db.all<{ column_name: string; is_generated: string }>(
+        "SELECT column_name, is_generated FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
         [table],
       )
-    ).map((r) => r.column_name),
+    ).map((r) => ({ name: r.column_name, generated: r.is_generated === "ALWAYS" })),
 };
 
 const ddlFor = (db: Database) => (db.kind === "sqlite" ? sqliteDdl : postgresDdl);
@@ -131,6 +149,13 @@ function fixedMigrations(ddl: Ddl): string[] {
       "CREATE INDEX IF NOT EXISTS group_members_by_member_group ON group_members (tenant_id, member_id, group_id)",
       "DROP INDEX IF EXISTS group_members_by_member",
     ].join(";\n"),
+    // 8: on SQLite the entity tables' property columns other than date-times are virtual generated columns over
+    // the document (src/store/derivedColumns.ts). The entity tables are the model's, so that conversion is in the
+    // reconciliation below (convertColumn); the version number keeps an older Allot, which would write them, off
+    // the store. Nothing to run here but a check that the covering membership index of version 7 is there.
+    [
+      "CREATE INDEX IF NOT EXISTS group_members_by_member_group ON group_members (tenant_id, member_id, group_id)",
+    ].join(";\n"),
   ];
 }
 
@@ -141,7 +166,7 @@ function entityTableStatements(ddl: Ddl, t: StorageTable): string[] {
     ...(t.parented ? ["parent_id TEXT NOT NULL"] : []),
     "odata_type TEXT NOT NULL",
     `doc ${ddl.json} NOT NULL`,
-    ...t.columns.map((c) => `${c.column} ${ddl.columnType(c)}`),
+    ...t.columns.map((c) => `${c.column} ${ddl.columnDefinition(c)}`),
   ];
   const key = "tenant_id, id";
   const create =
@@ -173,15 +198,33 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
   for (const table of [model, ...moreModels].flatMap((m) => m.tables)) {
     const [create, ...indexes] = entityTableStatements(ddl, table);
     await db.exec(create);
-    const existing = new Set(await ddl.existingColumns(db, table.name));
+    const existing = new Map((await ddl.existingColumns(db, table.name)).map((c) => [c.name, c]));
     for (const c of table.columns) {
-      if (!existing.has(c.column)) await db.exec(`ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnType(c)}`);
+      const found = existing.get(c.column);
+      if (!found) await db.exec(`ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnDefinition(c)}`);
+      else if (found.generated !== isDerivedColumn(db.dialect, c)) await convertColumn(db, ddl, table, c);
     }
     await db.exec(indexes.join(";\n"));
   }
   const upsert = `INSERT INTO allot_meta (key, value) VALUES ('schema_version', ${db.dialect.param(1)}) ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
 
   await db.run(upsert, [String(SCHEMA_VERSION)]);
+}
+
+/**
+ * A column written before and derived now, or the other way round (a store of schema version 5 or less, or a
+ * column whose type moved in or out of the derived ones): its index goes, the column is dropped and added anew,
+ * and the index comes back with the others. A newly written column is filled from the documents once.
+ */
+async function convertColumn(db: Database, ddl: Ddl, table: StorageTable, c: StorageColumn) {
+  await db.exec(
+    [
+      `DROP INDEX IF EXISTS ${table.name}__${c.column}`,
+      `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`,
+      `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnDefinition(c)}`,
+      ...(isDerivedColumn(db.dialect, c) ? [] : [`UPDATE ${table.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`]),
+    ].join(";\n"),
+  );
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */

@@ -52,9 +52,11 @@ export async function generateFleet(ctx: GraphContext, tenant: FleetTenant, requ
   const seed = request.seed ?? randomUUID();
   try {
     const counts = await ctx.db.transaction(async (tx) => {
-      const counts = await new FleetRun(ctx, tx, tenant, seed).run(request);
-      // New devices, and existing ones in new groups: the engines that read devices catch up, set-based.
-      await notifyManagedDeviceChanges(ctx, tx, tenant.id, "all");
+      const run = new FleetRun(ctx, tx, tenant, seed);
+      const counts = await run.run(request);
+      // New devices, and existing ones in new groups: the engines that read devices catch up on those only (a
+      // pass over every device would make a fleet built in many calls quadratic).
+      await notifyManagedDeviceChanges(ctx, tx, tenant.id, await run.changedManagedDevices());
       return counts;
     });
     return { ...counts, seed };
@@ -94,6 +96,10 @@ class FleetRun {
   private readonly nowMs: number;
   private readonly seedKey: number;
   private random!: SeededRandom;
+  /** Managed devices this call creates, and the Entra device ids (deviceId) and users that existed and joined new groups. */
+  private readonly newManagedIds: string[] = [];
+  private readonly regroupedDeviceIds = new Set<string>();
+  private readonly regroupedUserIds = new Set<string>();
 
   constructor(
     private readonly ctx: GraphContext,
@@ -112,6 +118,20 @@ class FleetRun {
     this.memberships = new MembershipBuffer(tx, tenant.id);
     this.nowMs = ctx.clock.now().getTime();
     this.seedKey = new SeededRandom(`${seed}|names`).next();
+  }
+
+  /** The managed devices whose facts this call changed: the new ones, and those of existing Entra devices and users in new groups. */
+  async changedManagedDevices(): Promise<string[]> {
+    const changed = new Set(this.newManagedIds);
+    const managed = this.tables.managed;
+    const d = this.tx.dialect;
+    const column = (property: string) => managed.columns.find((c) => c.property === property)!.column;
+    for (const [property, values] of [["azureADDeviceId", this.regroupedDeviceIds], ["userId", this.regroupedUserIds]] as const) {
+      if (values.size === 0) continue;
+      const rows = await this.tx.all<{ id: string }>(`SELECT id FROM ${managed.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(column(property), d.param(2))}`, [this.tenant.id, d.bindList([...values])]);
+      for (const r of rows) changed.add(r.id);
+    }
+    return [...changed];
   }
 
   private count(table: StorageTable) {
@@ -138,7 +158,10 @@ class FleetRun {
     const pool = needPool ? await this.existingUsers() : [];
     await this.createUsers(request.users, users + 1, userRules, pool);
     for (const g of newGroups.filter((g) => g.kind === "staticUser")) {
-      for (const i of drawPositions(this.random, pool.length, g.size)) this.memberships.add(g.entity.id, pool[i].id, "user", false);
+      for (const i of drawPositions(this.random, pool.length, g.size)) {
+        this.memberships.add(g.entity.id, pool[i].id, "user", false);
+        this.regroupedUserIds.add(pool[i].id);
+      }
     }
 
     const autopilotDevices = await this.createDevices(request, managed, deviceRules, pool, newGroups.filter((g) => g.kind === "staticDevice"));
@@ -152,17 +175,27 @@ class FleetRun {
     let afterSeq: number | undefined;
     for (;;) {
       const { rows } = await this.ctx.entities.list(this.tx, this.tables.devices, { tenantId: this.tenant.id, orderBy: [], top: SLICE, skip: 0, afterSeq, count: false });
-      for (const device of rows) this.matchDevice(device, rules);
+      for (const device of rows) {
+        if (this.matchDevice(device, rules) && typeof device.doc.deviceId === "string") this.regroupedDeviceIds.add(device.doc.deviceId);
+      }
       await this.memberships.flushIfFull();
       if (rows.length < SLICE) return;
       afterSeq = rows.at(-1)!.seq;
     }
   }
 
-  private matchDevice(device: StoredEntity, rules: RuleOfGroup[]) {
-    if (rules.length === 0) return;
+  /** Adds the device to the groups whose rules it satisfies; answers whether it joined any. */
+  private matchDevice(device: StoredEntity, rules: RuleOfGroup[]): boolean {
+    if (rules.length === 0) return false;
     const record = deviceRuleRecord(device);
-    for (const r of rules) if (r.matches(record)) this.memberships.add(r.groupId, device.id, "device", true);
+    let joined = false;
+    for (const r of rules) {
+      if (r.matches(record)) {
+        this.memberships.add(r.groupId, device.id, "device", true);
+        joined = true;
+      }
+    }
+    return joined;
   }
 
   private async existingUsers(): Promise<PrimaryUser[]> {
@@ -247,6 +280,7 @@ class FleetRun {
         // Oldest first within the call (lastOrdinal - ordinal), after every device of earlier calls (+ firstOrdinal).
         const device = fleetDevice(this.random, ids, ordinal, existingManaged + request.devices - i, user, request.autopilot, this.nowMs);
         managed.push(device.managed);
+        this.newManagedIds.push(device.managed.id);
         entra.push(device.entra);
         if (device.autopilot) identities.push(device.autopilot);
         this.matchDevice(device.entra, rules);

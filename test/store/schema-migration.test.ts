@@ -1,0 +1,88 @@
+// A store of schema version 5 (every property column written, a member's groups indexed without group_id) is
+// brought to the current version at start-up, its rows kept: on SQLite the columns become generated from the
+// documents (src/store/derivedColumns.ts), on both backends the membership index is replaced.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { graphModel } from "../../src/graph/model/index.js";
+import type { Database } from "../../src/store/database.js";
+import { isDerivedColumn } from "../../src/store/derivedColumns.js";
+import { EntityStore } from "../../src/store/entityStore.js";
+import { migrate, SCHEMA_VERSION } from "../../src/store/schema.js";
+import { openDatabase } from "../../src/server/allotServer.js";
+import { backendsToTest, dropPostgresSchema, freshStore } from "../support/allotUnderTest.js";
+
+const T1 = "11111111-1111-4111-8111-111111111111";
+const users = graphModel.entitySets.get("users")!.table;
+
+const indexNames = async (db: Database, table: string) =>
+  db.kind === "sqlite"
+    ? (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table])).map((r) => r.name)
+    : (await db.all<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1", [table])).map((r) => r.indexname);
+
+const generatedColumns = async (db: Database, table: string) =>
+  db.kind === "sqlite"
+    ? (await db.all<{ name: string; hidden: number }>(`PRAGMA table_xinfo(${table})`)).filter((r) => r.hidden === 2).map((r) => r.name)
+    : (await db.all<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'ALWAYS'", [table])).map((r) => r.column_name);
+
+for (const backend of await backendsToTest()) {
+  describe(`schema migration from version 5 (${backend})`, () => {
+    const store = freshStore(backend);
+    let db: Database;
+    const entities = new EntityStore(graphModel);
+    const department = users.columns.find((c) => c.property === "department")!;
+    const enabled = users.columns.find((c) => c.property === "accountEnabled")!;
+
+    before(async () => {
+      db = await openDatabase(store);
+      await migrate(db, graphModel);
+      await entities.insert(db, users, T1, { id: "u-1", type: "user", doc: { id: "u-1", displayName: "One", department: "Sales", accountEnabled: true, userPrincipalName: "one@x.test" } });
+      await entities.insert(db, users, T1, { id: "u-2", type: "user", doc: { id: "u-2", displayName: "Two", department: "Legal", accountEnabled: false, userPrincipalName: "two@x.test" } });
+      // Back to version 5's shape: written columns holding the documents' values, the old membership index.
+      for (const c of [department, enabled]) {
+        if (!isDerivedColumn(db.dialect, c)) continue;
+        await db.exec(`DROP INDEX IF EXISTS ${users.name}__${c.column}; ALTER TABLE ${users.name} DROP COLUMN ${c.column}; ALTER TABLE ${users.name} ADD COLUMN ${c.column} ${c.type === "Edm.Boolean" ? "INTEGER" : "TEXT COLLATE NOCASE"}`);
+        await db.run(`UPDATE ${users.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`);
+      }
+      await db.exec("DROP INDEX IF EXISTS group_members_by_member_group; CREATE INDEX group_members_by_member ON group_members (tenant_id, member_id)");
+      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["5"]);
+    });
+    after(async () => {
+      await db.close();
+      if (store.kind === "postgres" && store.schema) await dropPostgresSchema(store.schema);
+    });
+
+    it("version 5 is brought to the current version with its rows, columns and indexes", async () => {
+      if (db.kind === "sqlite") assert.ok(!(await generatedColumns(db, users.name)).includes(department.column), "the simulated version 5 store writes the column");
+      await migrate(db, graphModel);
+      const [row] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
+      assert.equal(Number(row.value), SCHEMA_VERSION);
+      const generated = await generatedColumns(db, users.name);
+      for (const c of users.columns) assert.equal(generated.includes(c.column), isDerivedColumn(db.dialect, c), `${c.column} generated on ${backend}`);
+      const memberIndexes = await indexNames(db, "group_members");
+      assert.ok(memberIndexes.includes("group_members_by_member_group") && !memberIndexes.includes("group_members_by_member"), memberIndexes.join(", "));
+      const userIndexes = await indexNames(db, users.name);
+      for (const c of users.columns.filter((c) => c.indexed)) assert.ok(userIndexes.includes(`${users.name}__${c.column}`), `index of ${c.column}`);
+    });
+
+    it("after the migration, columns follow the documents on insert and replace, and filters use them", async () => {
+      const sales = async () =>
+        (
+          await entities.list(db, users, {
+            tenantId: T1,
+            where: (params) => (params.push("sales"), db.dialect.compareText(department.column, "=", db.dialect.param(params.length))),
+            orderBy: [],
+            top: 10,
+            skip: 0,
+            count: false,
+          })
+        ).rows.map((r) => r.id);
+      assert.deepEqual(await sales(), ["u-1"]);
+      await entities.insert(db, users, T1, { id: "u-3", type: "user", doc: { id: "u-3", displayName: "Three", department: "SALES", accountEnabled: true, userPrincipalName: "three@x.test" } });
+      await entities.replace(db, users, T1, { id: "u-1", type: "user", doc: { id: "u-1", displayName: "One", department: "Legal", accountEnabled: true, userPrincipalName: "one@x.test" } });
+      assert.deepEqual(await sales(), ["u-3"]);
+      const rows = await db.all(`SELECT id, ${enabled.column} AS enabled FROM ${users.name} WHERE tenant_id = ${db.dialect.param(1)} ORDER BY id`, [T1]);
+      assert.deepEqual(rows.map((r) => [r.id, r.enabled === true || r.enabled === 1]), [["u-1", true], ["u-2", false], ["u-3", true]]);
+    });
+  });
+}
