@@ -129,11 +129,16 @@ export class ServedFleet {
         db.close();
       }
     }
+    return this.onPostgres(async (client) => (await client.query(sql.postgres, params)).rows);
+  }
+
+  /** Runs `use` on a connection of its own to the run's PostgreSQL schema. */
+  private async onPostgres<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
     const client = new pg.Client({ connectionString: POSTGRES_URL });
     await client.connect();
     try {
       await client.query(`SET search_path TO ${this.schema}`);
-      return (await client.query(sql.postgres, params)).rows;
+      return await use(client);
     } finally {
       await client.end();
     }
@@ -154,16 +159,11 @@ export class ServedFleet {
         db.close();
       }
     }
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    try {
-      await client.query(`SET search_path TO ${this.schema}`);
+    return this.onPostgres(async (client) => {
       const started = performance.now();
       const r = await client.query(sql.postgres, params);
       return { ms: ms(started), rows: r.rowCount ?? 0 };
-    } finally {
-      await client.end();
-    }
+    });
   }
 }
 
