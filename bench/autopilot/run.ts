@@ -7,14 +7,10 @@
 //
 // Writes bench/results/autopilot.json and bench/results/autopilot.md.
 
-import { spawnSync } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DEMO_TENANT_ID, log, machine, ms, postgresReachable, ServedFleet, type Backend } from "./servedFleet.js";
+import { baselinesAndNotes, generatedLine, measureAndReport, num, ratioTo, yes, type BulkChangeReport } from "./bulkChangeReport.js";
+import { DEMO_TENANT_ID, log, ms, postgresReachable, ServedFleet, type Backend } from "./servedFleet.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const IDENTITIES = "/deviceManagement/windowsAutopilotDeviceIdentities";
 const PROFILES = "/beta/deviceManagement/windowsAutopilotDeploymentProfiles";
 /** The fleet's 22nd group is the dynamic group of every Autopilot device (`[ZTDId]` in devicePhysicalIds). */
@@ -106,8 +102,8 @@ async function measure(backend: Backend): Promise<Run> {
     const baseline = await fleet.timeStatement(statement, [DEMO_TENANT_ID]);
     run.baseline = { statement: statement[backend], ...baseline };
     if (baseline.rows !== run.groupSize) run.notes.push(`The baseline changed ${baseline.rows} rows, the group has ${run.groupSize}.`);
-    run.answerRatio = Math.round((run.answerMs / baseline.ms) * 100) / 100;
-    run.inSyncRatio = run.inSyncMs === undefined ? undefined : Math.round((run.inSyncMs / baseline.ms) * 100) / 100;
+    run.answerRatio = ratioTo(run.answerMs, baseline.ms);
+    run.inSyncRatio = ratioTo(run.inSyncMs, baseline.ms);
     run.met = {
       answer: run.answerMs <= TARGET.answerMs,
       inSync: run.inSyncMs !== undefined && run.inSyncMs <= TARGET.syncMs,
@@ -120,14 +116,11 @@ async function measure(backend: Backend): Promise<Run> {
   return run;
 }
 
-const yes = (b: boolean | undefined) => (b === undefined ? "–" : b ? "met" : "not met");
-const num = (v: number | undefined) => (v === undefined ? "–" : v.toLocaleString("en-US"));
-
-function markdown(report: { generatedAt: string; commit: string; machine: ReturnType<typeof machine>; runs: Run[]; notes: string[] }) {
+function markdown(report: BulkChangeReport<Run>) {
   const lines = [
     "# Autopilot assignment to a large group",
     "",
-    `Generated ${report.generatedAt} at commit ${report.commit} on ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.totalMemoryGiB} GiB, Node ${report.machine.node} (load ${report.machine.loadAverage.join(" ")}).`,
+    generatedLine(report),
     "",
     `Targets (issue 5): the assignment's 201 within ${TARGET.answerMs} ms whatever the group's size; every device assignedInSync within ${TARGET.syncMs / 1000} s; at most ${TARGET.ratio} × a single UPDATE of the same rows in the same run.`,
     "",
@@ -139,31 +132,15 @@ function markdown(report: { generatedAt: string; commit: string; machine: Return
     else lines.push(`| ${r.backend} | ${num(r.groupSize)} | ${num(r.answerMs)} | ${num(r.notAssignedAfterAnswer)} | ${num(r.pendingAfterAnswer)} | ${num(r.inSyncMs)} | ${num(r.lastSettledMs)} | ${num(r.baseline?.ms)} | ${r.answerRatio ?? "–"} | ${r.inSyncRatio ?? "–"} | ${yes(r.met?.answer)} | ${yes(r.met?.inSync)} | ${yes(r.met?.ratio)} |`);
   }
   lines.push("", `"All assignedInSync after" is observed over the API: \`$count\` polled every ${POLL_MS} ms. "Last step committed after" is the newest per-device work_log entry of the settling, read from the store afterwards (the server's clock, the same machine's).`);
-  lines.push("", "Baseline statements:", "");
-  for (const r of report.runs) if (r.baseline) lines.push(`- ${r.backend}: \`${r.baseline.statement}\``);
-  const notes = [...report.notes, ...report.runs.flatMap((r) => r.notes.map((n) => `${r.backend}: ${n}`))];
-  if (notes.length) lines.push("", "Notes:", "", ...notes.map((n) => `- ${n}`));
+  lines.push(...baselinesAndNotes(report));
   return `${lines.join("\n")}\n`;
 }
 
-async function main() {
-  const runs: Run[] = [];
-  runs.push(flags["skip-sqlite"] ? { backend: "sqlite", skipped: "--skip-sqlite", notes: [] } : await measure("sqlite"));
-  runs.push(flags["skip-postgres"] ? { backend: "postgres", skipped: "--skip-postgres", notes: [] } : await measure("postgres"));
-  const report = {
-    generatedAt: new Date().toISOString(),
-    commit: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim(),
-    machine: machine(),
-    target: TARGET,
-    runs,
-    notes: [] as string[],
-  };
-  if (report.machine.cpus <= 2) report.notes.push(`Only ${report.machine.cpus} CPUs, shared by the server, the database and the polling client.`);
-  const dir = join(root, "bench", "results");
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "autopilot.json"), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(join(dir, "autopilot.md"), markdown(report));
-  for (const r of runs) log(r.skipped ? `${r.backend}: skipped` : `${r.backend}: ${r.groupSize} devices; 201 in ${r.answerMs} ms (${r.answerRatio}× baseline ${r.baseline?.ms} ms); all in sync in ${r.inSyncMs} ms (${r.inSyncRatio}×)`);
-}
-
-await main();
+await measureAndReport({
+  name: "autopilot",
+  target: TARGET,
+  skip: { sqlite: flags["skip-sqlite"] ?? false, postgres: flags["skip-postgres"] ?? false },
+  measure,
+  markdown,
+  summary: (r) => `${r.groupSize} devices; 201 in ${r.answerMs} ms (${r.answerRatio}× baseline ${r.baseline?.ms} ms); all in sync in ${r.inSyncMs} ms (${r.inSyncRatio}×)`,
+});

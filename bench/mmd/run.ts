@@ -8,15 +8,11 @@
 //
 // Writes bench/results/mmd.json and bench/results/mmd.md.
 
-import { spawnSync } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { baselinesAndNotes, generatedLine, measureAndReport, num, ratioTo, yes, type BulkChangeReport } from "../autopilot/bulkChangeReport.js";
 import { DEFAULT_ADMIN_KEY } from "../../src/server/allotServer.js";
-import { DEMO_TENANT_ID, log, machine, ms, postgresReachable, ServedFleet, type Backend } from "../autopilot/servedFleet.js";
+import { DEMO_TENANT_ID, log, ms, postgresReachable, ServedFleet, type Backend } from "../autopilot/servedFleet.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const REASSIGN = `/support/odata/v1/tenants/${DEMO_TENANT_ID}/profiles/reassignProfile`;
 const PERSONA = "SensitiveData";
 const TARGET = { answerMs: 1_000, successfulMs: 15_000, ratio: 5 };
@@ -126,8 +122,8 @@ async function measure(backend: Backend): Promise<Run> {
     const baseline = await fleet.timeStatement(statement, [DEMO_TENANT_ID]);
     run.baseline = { statement: statement[backend], ...baseline };
     if (baseline.rows !== ids.length) run.notes.push(`The baseline changed ${baseline.rows} rows, the call named ${ids.length}.`);
-    run.answerRatio = Math.round((run.answerMs / baseline.ms) * 100) / 100;
-    run.successfulRatio = run.successfulMs === undefined ? undefined : Math.round((run.successfulMs / baseline.ms) * 100) / 100;
+    run.answerRatio = ratioTo(run.answerMs, baseline.ms);
+    run.successfulRatio = ratioTo(run.successfulMs, baseline.ms);
     run.met = {
       answer: run.answerMs <= TARGET.answerMs,
       successful: run.successfulMs !== undefined && run.successfulMs <= TARGET.successfulMs,
@@ -140,14 +136,11 @@ async function measure(backend: Backend): Promise<Run> {
   return run;
 }
 
-const yes = (b: boolean | undefined) => (b === undefined ? "–" : b ? "met" : "not met");
-const num = (v: number | undefined) => (v === undefined ? "–" : v.toLocaleString("en-US"));
-
-function markdown(report: { generatedAt: string; commit: string; machine: ReturnType<typeof machine>; runs: Run[]; notes: string[] }) {
+function markdown(report: BulkChangeReport<Run>) {
   const lines = [
     "# MMD reassignProfile of a whole fleet",
     "",
-    `Generated ${report.generatedAt} at commit ${report.commit} on ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.totalMemoryGiB} GiB, Node ${report.machine.node} (load ${report.machine.loadAverage.join(" ")}).`,
+    generatedLine(report),
     "",
     `Targets (issue 8): the call answered within ${TARGET.answerMs} ms; every device Successful within ${TARGET.successfulMs / 1000} s; at most ${TARGET.ratio} × a single UPDATE of the same rows in the same run.`,
     "",
@@ -161,31 +154,16 @@ function markdown(report: { generatedAt: string; commit: string; machine: Return
         `| ${r.backend} | ${num(r.devices)} | ${r.bodyBytes ? (r.bodyBytes / 1e6).toFixed(1) : "–"} | ${num(r.answerMs)} | ${num(r.inProgressOrDoneAfterAnswer)} | ${num(r.successfulMs)} | ${num(r.successfulAtEnd)} | ${num(r.devicesWithOneEvent)} | ${num(r.baseline?.ms)} | ${r.answerRatio ?? "–"} | ${r.successfulRatio ?? "–"} | ${yes(r.met?.answer)} | ${yes(r.met?.successful)} | ${yes(r.met?.ratio)} |`,
       );
   }
-  lines.push("", "One device was reassigned once before the timed call (the warm-up that creates the persona's group), so it has two events.", "", "Baseline statements:", "");
-  for (const r of report.runs) if (r.baseline) lines.push(`- ${r.backend}: \`${r.baseline.statement}\``);
-  const notes = [...report.notes, ...report.runs.flatMap((r) => r.notes.map((n) => `${r.backend}: ${n}`))];
-  if (notes.length) lines.push("", "Notes:", "", ...notes.map((n) => `- ${n}`));
+  lines.push("", "One device was reassigned once before the timed call (the warm-up that creates the persona's group), so it has two events.");
+  lines.push(...baselinesAndNotes(report));
   return `${lines.join("\n")}\n`;
 }
 
-async function main() {
-  const runs: Run[] = [];
-  runs.push(flags["skip-sqlite"] ? { backend: "sqlite", skipped: "--skip-sqlite", notes: [] } : await measure("sqlite"));
-  runs.push(flags["skip-postgres"] ? { backend: "postgres", skipped: "--skip-postgres", notes: [] } : await measure("postgres"));
-  const report = {
-    generatedAt: new Date().toISOString(),
-    commit: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim(),
-    machine: machine(),
-    target: TARGET,
-    runs,
-    notes: [] as string[],
-  };
-  if (report.machine.cpus <= 2) report.notes.push(`Only ${report.machine.cpus} CPUs, shared by the server, the database and the polling client.`);
-  const dir = join(root, "bench", "results");
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "mmd.json"), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(join(dir, "mmd.md"), markdown(report));
-  for (const r of runs) log(r.skipped ? `${r.backend}: skipped` : `${r.backend}: ${r.devices} devices; 200 in ${r.answerMs} ms (${r.answerRatio}× baseline ${r.baseline?.ms} ms); all Successful in ${r.successfulMs} ms (${r.successfulRatio}×)`);
-}
-
-await main();
+await measureAndReport({
+  name: "mmd",
+  target: TARGET,
+  skip: { sqlite: flags["skip-sqlite"] ?? false, postgres: flags["skip-postgres"] ?? false },
+  measure,
+  markdown,
+  summary: (r) => `${r.devices} devices; 200 in ${r.answerMs} ms (${r.answerRatio}× baseline ${r.baseline?.ms} ms); all Successful in ${r.successfulMs} ms (${r.successfulRatio}×)`,
+});
