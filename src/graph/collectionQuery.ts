@@ -4,7 +4,7 @@
 import type { EntityType, StorageTable } from "../odata/compiledModel.js";
 import { badRequest } from "../odata/errors.js";
 import { parseFilter } from "../odata/filter/parser.js";
-import type { FilterExpr } from "../odata/filter/ast.js";
+import { logicalOperands, type FilterExpr } from "../odata/filter/ast.js";
 import { filterToSql, type FilterPropertyResolver, type FilterValueType } from "../odata/filter/toSql.js";
 import type { EntitySetDecl, PropertyDecl } from "../odata/model.js";
 import type { QueryOptions } from "../odata/queryOptions.js";
@@ -66,8 +66,7 @@ function checkFilterOperators(expr: FilterExpr, type: EntityType) {
         e.args.forEach(visit);
         return;
       case "logical":
-        visit(e.left);
-        visit(e.right);
+        logicalOperands(e).forEach(visit);
         return;
       case "not":
         visit(e.operand);

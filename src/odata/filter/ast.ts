@@ -49,3 +49,18 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
 export const NOT_EMPTY_VARIABLE = "";
 /** The predicate of an argument-less `any()`. */
 export const notEmptyPredicate = (): FilterExpr => ({ kind: "literal", literal: { type: "boolean", value: true } });
+
+/**
+ * The operands of a run of the same logical operator, left to right: `a or (b or c) or d` → [a, b, c, d]. Walked
+ * with a stack, not recursion: a run of 800 ORs fits in 8,000 characters and would otherwise be 800 frames deep.
+ */
+export function logicalOperands(expr: Extract<FilterExpr, { kind: "logical" }>): FilterExpr[] {
+  const operands: FilterExpr[] = [];
+  const pending: FilterExpr[] = [expr];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    if (next.kind === "logical" && next.op === expr.op) pending.push(next.right, next.left);
+    else operands.push(next);
+  }
+  return operands;
+}

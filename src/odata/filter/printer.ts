@@ -14,9 +14,17 @@ export function printFilter(expr: FilterExpr): string {
     case "property":
       return expr.path.join("/");
     case "logical": {
-      // Left-associative: a right operand of the same strength needs parentheses to keep its grouping.
+      // Left-associative: a right operand of the same strength needs parentheses to keep its grouping. The left
+      // spine of a run (`a or b or c` nests leftwards) is walked in a loop so a long run cannot exhaust the stack.
       const strength = strengthOf(expr);
-      return `${printAt(expr.left, strength)} ${expr.op} ${printAt(expr.right, (strength + 1) as Strength)}`;
+      const rights: FilterExpr[] = [];
+      let leftmost: FilterExpr = expr;
+      while (leftmost.kind === "logical" && leftmost.op === expr.op) {
+        rights.push(leftmost.right);
+        leftmost = leftmost.left;
+      }
+      const tail = rights.reverse().map((right) => ` ${expr.op} ${printAt(right, (strength + 1) as Strength)}`);
+      return printAt(leftmost, strength) + tail.join("");
     }
     case "not":
       return `not ${printAt(expr.operand, Strength.Not)}`;

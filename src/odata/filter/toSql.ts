@@ -9,7 +9,7 @@
 
 import type { ComparisonOperator as SqlOperator, SqlDialect } from "../../store/sqlDialect.js";
 import { badRequest } from "../errors.js";
-import type { ComparisonOperator, FilterExpr, LiteralValue } from "./ast.js";
+import { logicalOperands, type ComparisonOperator, type FilterExpr, type LiteralValue } from "./ast.js";
 import { noMatchingSignature } from "./parser.js";
 
 export type FilterValueType = "string" | "number" | "boolean" | "guid" | "dateTimeOffset" | "enum";
@@ -83,7 +83,7 @@ const EDM_TYPE: Record<FilterValueType, string> = {
 function predicate(expr: FilterExpr, t: Translation): string {
   switch (expr.kind) {
     case "logical":
-      return balanced(chainOf(expr).map((operand) => predicate(operand, t)), expr.op === "and" ? "AND" : "OR");
+      return balanced(logicalOperands(expr).map((operand) => predicate(operand, t)), expr.op === "and" ? "AND" : "OR");
     case "not":
       return `NOT (${predicate(expr.operand, { ...t, negated: !t.negated })})`;
     case "compare":
@@ -160,18 +160,6 @@ function lambda(expr: Extract<FilterExpr, { kind: "lambda" }>, t: Translation): 
   const { documentSql, jsonName } = property;
   if (quantifier === "any") return t.dialect.jsonArrayAny(documentSql, jsonName, (el) => element(el, false));
   return `NOT (${t.dialect.jsonArrayAny(documentSql, jsonName, (el) => `NOT (${element(el, true)})`)})`;
-}
-
-/** The operands of a run of the same logical operator, left to right: `a or (b or c) or d` → [a, b, c, d]. */
-function chainOf(expr: Extract<FilterExpr, { kind: "logical" }>): FilterExpr[] {
-  const operands: FilterExpr[] = [];
-  const pending: FilterExpr[] = [expr];
-  while (pending.length > 0) {
-    const next = pending.pop()!;
-    if (next.kind === "logical" && next.op === expr.op) pending.push(next.right, next.left);
-    else operands.push(next);
-  }
-  return operands;
 }
 
 /**
