@@ -141,7 +141,8 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
   };
 }
 
-export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) {
+/** Registers the Graph routes; returns their executor (the read listener in front of Fastify uses it too). */
+export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps): GraphRequestExecutor {
   const execute = graphRequestExecutor(deps);
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await execute({
@@ -168,4 +169,5 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) 
     app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: `/${version}/*`, handler });
   }
   registerJsonBatchRoutes(app, { execute, authenticator: deps.authenticator, clock: deps.services.clock });
+  return execute;
 }
