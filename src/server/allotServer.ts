@@ -206,7 +206,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     membershipListeners: [],
     managedDeviceListeners: [],
     replication: new ReplicationLag(replicationLagMs),
-    observeRead: (tenantId, id, collection) => (timings.countsReads() ? reconciler.observeRead(tenantId, [id, collection]) : Promise.resolve(false)),
+    observeRead: (tenantId, id, collection) => (timings.countsReads() ? reconciler.observeRead(tenantId, [id, collection]) : false),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
