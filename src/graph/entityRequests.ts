@@ -225,17 +225,20 @@ export class EntityRequests {
   }
 
   private contextUrl(ctx: GraphContext, req: GraphRequest, entity: boolean, select?: Set<string>): string {
-    const parts: string[] = [];
-    const steps = req.resolved.steps.filter((s) => s.kind !== "count" && s.kind !== "ref");
-    steps.forEach((s, i) => {
-      const isLast = i === steps.length - 1;
-      if (s.kind === "entitySet") parts.push(s.set.name);
-      else if (s.kind === "singleton") parts.push(s.name);
-      else if (s.kind === "navigation") parts.push(`/${s.nav.name}`);
-      else if (s.kind === "cast") parts.push(`/${s.type.qualifiedName}`);
-      else if (s.kind === "key" && !isLast) parts.push(`('${s.id}')`);
-    });
-    let path = parts.join("");
+    const all = req.resolved.steps;
+    // The last step that counts ($count and $ref do not): a key there is the addressed entity, not part of the path.
+    let last = all.length - 1;
+    while (last >= 0 && (all[last].kind === "count" || all[last].kind === "ref")) last--;
+    let path = "";
+    for (let i = 0; i <= last; i++) {
+      const s = all[i];
+      if (s.kind === "count" || s.kind === "ref") continue;
+      if (s.kind === "entitySet") path += s.set.name;
+      else if (s.kind === "singleton") path += s.name;
+      else if (s.kind === "navigation") path += `/${s.nav.name}`;
+      else if (s.kind === "cast") path += `/${s.type.qualifiedName}`;
+      else if (s.kind === "key" && i !== last) path += `('${s.id}')`;
+    }
     if (select) path += `(${[...select].join(",")})`;
     if (entity) path += "/$entity";
     return `${ctx.serviceRoot}/$metadata#${path}`;
