@@ -194,7 +194,8 @@ export class EntityRequests {
               ? lagging.existed && (from.parent === undefined || lagging.entity.parentId === from.parent.id) ? lagging.entity : undefined
               : await ctx.entities.get(x, from.table!, ctx.tenantId, step.id, from.parent?.id);
             if (!entity || (from.castTypes && !from.castTypes.includes(entity.type))) throw entityNotFound(from.type, step.id);
-            pos = { kind: "entity", type: ctx.model.entityType(entity.type), entity, table: from.table, parentPosition: from, ...(lagging ? { fromSnapshot: true } : {}) };
+            pos = { kind: "entity", type: ctx.model.entityType(entity.type), entity, table: from.table, parentPosition: from };
+            if (lagging) pos.fromSnapshot = true;
           }
           break;
         }
@@ -224,17 +225,20 @@ export class EntityRequests {
   }
 
   private contextUrl(ctx: GraphContext, req: GraphRequest, entity: boolean, select?: Set<string>): string {
-    const parts: string[] = [];
-    const steps = req.resolved.steps.filter((s) => s.kind !== "count" && s.kind !== "ref");
-    steps.forEach((s, i) => {
-      const isLast = i === steps.length - 1;
-      if (s.kind === "entitySet") parts.push(s.set.name);
-      else if (s.kind === "singleton") parts.push(s.name);
-      else if (s.kind === "navigation") parts.push(`/${s.nav.name}`);
-      else if (s.kind === "cast") parts.push(`/${s.type.qualifiedName}`);
-      else if (s.kind === "key" && !isLast) parts.push(`('${s.id}')`);
-    });
-    let path = parts.join("");
+    const all = req.resolved.steps;
+    // The last step that counts ($count and $ref do not): a key there is the addressed entity, not part of the path.
+    let last = all.length - 1;
+    while (last >= 0 && (all[last].kind === "count" || all[last].kind === "ref")) last--;
+    let path = "";
+    for (let i = 0; i <= last; i++) {
+      const s = all[i];
+      if (s.kind === "count" || s.kind === "ref") continue;
+      if (s.kind === "entitySet") path += s.set.name;
+      else if (s.kind === "singleton") path += s.name;
+      else if (s.kind === "navigation") path += `/${s.nav.name}`;
+      else if (s.kind === "cast") path += `/${s.type.qualifiedName}`;
+      else if (s.kind === "key" && i !== last) path += `('${s.id}')`;
+    }
     if (select) path += `(${[...select].join(",")})`;
     if (entity) path += "/$entity";
     return `${ctx.serviceRoot}/$metadata#${path}`;
@@ -330,21 +334,28 @@ export class EntityRequests {
   }
 
   private async single(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>) {
-    if (pos.table && !pos.fromSnapshot && (await ctx.observeRead(ctx.tenantId, pos.entity.id, pos.table.name))) {
-      pos = { ...pos, entity: (await ctx.entities.get(ctx.db, pos.table, ctx.tenantId, pos.entity.id)) ?? pos.entity };
+    // Each step that has nothing to do is skipped without an await: a GET by id is the hottest request there is.
+    const observed = pos.table && !pos.fromSnapshot ? ctx.observeRead(ctx.tenantId, pos.entity.id, pos.table.name) : false;
+    if (observed !== false && (await observed)) {
+      pos = { ...pos, entity: (await ctx.entities.get(ctx.db, pos.table!, ctx.tenantId, pos.entity.id)) ?? pos.entity };
     }
-    pos = { ...pos, entity: (await this.presented(ctx, pos.type, [pos.entity]))[0] };
+    if (ctx.behaviours.presents(pos.type)) pos = { ...pos, entity: (await this.presented(ctx, pos.type, [pos.entity]))[0] };
     const select = ctx.serializer.checkSelect(pos.type, req.options.select);
     const declared = this.declaredType(req, pos);
     const body = ctx.serializer.entity(declared, pos.entity, select, this.contextUrl(ctx, req, true, select));
+    if (req.options.expand.length === 0) return body;
     const [expanded] = await this.withExpansions(ctx, req, pos.type, [body], [{ entity: pos.entity, type: pos.type }]);
     return expanded;
   }
 
   /** The type the path declares for the addressed entity: its collection's (by key), a navigation's, or a cast's. */
   private declaredType(req: GraphRequest, pos: Extract<Position, { kind: "entity" }>): EntityType {
-    const last = [...req.resolved.steps].reverse().find((s) => s.kind === "key" || s.kind === "cast" || (s.kind === "navigation" && !s.nav.collection));
-    return last && (last.kind === "key" || last.kind === "cast" || last.kind === "navigation") ? last.type : pos.type;
+    const steps = req.resolved.steps;
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const s = steps[i];
+      if (s.kind === "key" || s.kind === "cast" || (s.kind === "navigation" && !s.nav.collection)) return s.type;
+    }
+    return pos.type;
   }
 
   /** $expand: one level, each navigation loaded in one query per navigation for the whole page. */

@@ -40,8 +40,11 @@ export interface GraphServices {
   managedDeviceListeners: ManagedDeviceListener[];
   /** Opt-in replication lag: reads may see an entity as it was before a recent write (off by default). */
   replication: ReplicationLag;
-  /** A single entity is about to be read: read-timed lifecycle steps may come due. True when state changed. */
-  observeRead(tenantId: string, entityId: string, collection: string): Promise<boolean>;
+  /**
+   * A single entity is about to be read: read-timed lifecycle steps may come due. True when state changed; a plain
+   * false (no promise to wait for) when no lifecycle counts reads.
+   */
+  observeRead(tenantId: string, entityId: string, collection: string): Promise<boolean> | false;
 }
 
 export interface GraphContext extends GraphServices {
@@ -92,6 +95,12 @@ export class EntityBehaviours {
     const list = this.byType.get(typeName) ?? [];
     list.push(behaviour);
     this.byType.set(typeName, list);
+  }
+
+  /** Whether any behaviour of the type or its ancestors overlays reads (`present`). */
+  presents(type: EntityType): boolean {
+    for (let t: EntityType | undefined = type; t; t = t.base) if (this.byType.get(t.name)?.some((b) => b.present)) return true;
+    return false;
   }
 
   /** Behaviours of the type and its ancestors, most derived first. */

@@ -40,6 +40,9 @@ export const baseUrlOf = (request: FastifyRequest) => `${request.protocol}://${r
 
 const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
+/** The query of a URL without one (parseQueryOptions only reads it). */
+const NO_PARAMETERS = new URLSearchParams();
+
 /** Parses a JSON body, refusing other content types the way Graph does. */
 export function jsonBody(request: FastifyRequest): unknown {
   return parseGraphJsonBody(request.body as Buffer | undefined, String(request.headers["content-type"] ?? ""));
@@ -73,10 +76,14 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
   const execute = async (call: GraphCall, served: { route?: string }): Promise<GraphReply> => {
     const url = call.url;
     const version = url.startsWith("/v1.0") ? "v1.0" : "beta";
-    const [rawPath, rawQuery = ""] = url.slice(version.length + 1).split(/\?(.*)/s, 2);
+    const afterVersion = url.slice(version.length + 1);
+    const q = afterVersion.indexOf("?");
+    const rawPath = q === -1 ? afterVersion : afterVersion.slice(0, q);
+    const rawQuery = q === -1 ? "" : afterVersion.slice(q + 1);
+    const trimmedPath = rawPath.charCodeAt(0) === 47 /* / */ ? rawPath.replace(/^\/+/, "") : rawPath;
     let path: string;
     try {
-      path = decodeURIComponent(rawPath.replace(/^\/+/, ""));
+      path = trimmedPath.includes("%") ? decodeURIComponent(trimmedPath) : trimmedPath;
     } catch {
       throw badRequest("The request URL is not correctly encoded.");
     }
@@ -104,20 +111,24 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
     // Answered here rather than thrown: an injected 500 is no bug of Allot's to report on stderr.
     if (verdict?.kind === "refuse") return graphErrorReply(verdict.error, call.requestId, call.headers, deps.services.clock.now());
     if (!resolved) throw unresolvable;
-    const options = parseQueryOptions(new URLSearchParams(rawQuery), version === "beta");
+    const options = parseQueryOptions(rawQuery === "" ? NO_PARAMETERS : new URLSearchParams(rawQuery), version === "beta");
     const body = call.method === "GET" || call.method === "DELETE" ? undefined : parseGraphJsonBody(call.body, String(headerValue(call.headers["content-type"]) ?? ""));
     const result = await deps.requests.handle(contextFor(deps.services, principal, serviceRoot, call.headers, call.requestId), {
       method: call.method,
       resolved,
       options,
       body,
-      relativeUrl: `/${rawPath.replace(/^\/+/, "")}${rawQuery ? `?${rawQuery}` : ""}`,
+      relativeUrl: rawQuery ? `/${trimmedPath}?${rawQuery}` : `/${trimmedPath}`,
     });
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = value;
-    if (result.text !== undefined) return { status: result.status, headers: { ...headers, "content-type": "text/plain;charset=utf-8" }, body: result.text };
+    if (result.headers) for (const name in result.headers) headers[name.toLowerCase()] = result.headers[name]!;
+    if (result.text !== undefined) {
+      headers["content-type"] = "text/plain;charset=utf-8";
+      return { status: result.status, headers, body: result.text };
+    }
     if (result.body === undefined) return { status: result.status, headers };
-    return { status: result.status, headers: { ...headers, "content-type": JSON_CONTENT_TYPE }, body: result.body };
+    headers["content-type"] = JSON_CONTENT_TYPE;
+    return { status: result.status, headers, body: result.body };
   };
   const run = async (call: GraphCall, served: { route?: string }): Promise<GraphReply> => {
     try {
@@ -141,7 +152,8 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
   };
 }
 
-export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) {
+/** Registers the Graph routes; returns their executor (the read listener in front of Fastify uses it too). */
+export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps): GraphRequestExecutor {
   const execute = graphRequestExecutor(deps);
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await execute({
@@ -168,4 +180,5 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps) 
     app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: `/${version}/*`, handler });
   }
   registerJsonBatchRoutes(app, { execute, authenticator: deps.authenticator, clock: deps.services.clock });
+  return execute;
 }

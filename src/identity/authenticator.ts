@@ -79,7 +79,7 @@ export class Authenticator {
     // Keyed by the header's tail (a JWT ends in its signature) and confirmed by comparing the whole header: a
     // token is ~2 KB, and hashing or scanning it with a regular expression on every request costs more than the
     // rest of the lookup.
-    const cacheKey = `${audiences.join(" ")}\u0000${authorization.slice(-CACHE_KEY_TAIL)}`;
+    const cacheKey = `${this.audienceKey(audiences)}\u0000${authorization.slice(-CACHE_KEY_TAIL)}`;
     const remembered = this.tokens.get(cacheKey);
     const cached = remembered && remembered.authorization === authorization ? remembered : undefined;
     if (cached && cached.expiresAt > now.getTime()) {
@@ -111,6 +111,14 @@ export class Authenticator {
     const kid = typeof verified.claims.kid === "string" ? verified.claims.kid : tokenKid(token);
     this.tokens.set(cacheKey, { authorization, principal, kid, expiresAt: exp });
     return principal;
+  }
+
+  /** The audiences' part of a token cache key; callers pass the same few constant arrays, so each is joined once. */
+  private readonly audienceKeys = new WeakMap<readonly string[], string>();
+  private audienceKey(audiences: readonly string[]): string {
+    let key = this.audienceKeys.get(audiences);
+    if (key === undefined) this.audienceKeys.set(audiences, (key = audiences.join(" ")));
+    return key;
   }
 
   /** `stillValid` answered from what is held in memory, without a promise; undefined when something must be reloaded. */

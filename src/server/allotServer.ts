@@ -1,6 +1,8 @@
 // Assembles one Allot installation: store, migrations, identity, seed, and the HTTP adapters on Fastify.
 
 import { readFile } from "node:fs/promises";
+import { createServer as createHttpServer, type RequestListener } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import Fastify, { type FastifyInstance } from "fastify";
 import { graphModel } from "../graph/model/index.js";
 import { EntityRequests } from "../graph/entityRequests.js";
@@ -43,7 +45,8 @@ import { registerMmdRoutes } from "../mmd/mmdRoutes.js";
 import { mmdModel } from "../mmd/mmdModel.js";
 import { MMD_REASSIGN_BATCH_WORK, MMD_REASSIGN_WORK, reassignBatchWork, reassignWork } from "../mmd/reassignProfile.js";
 import { EntityBehaviours, type GraphServices, type NavigationProvider } from "../graph/graphContext.js";
-import { registerGraphRoutes } from "../graph/graphRoutes.js";
+import { registerGraphRoutes, type GraphRequestExecutor } from "../graph/graphRoutes.js";
+import { graphReadListener } from "./graphReadListener.js";
 import { registerDirectoryBehaviours } from "../graph/directory/directoryBehaviours.js";
 import { groupMembersProvider, memberOfProvider } from "../graph/directory/membershipProviders.js";
 import { memberGroupActions } from "../graph/directory/memberGroupActions.js";
@@ -203,7 +206,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     membershipListeners: [],
     managedDeviceListeners: [],
     replication: new ReplicationLag(replicationLagMs),
-    observeRead: (tenantId, id, collection) => (timings.countsReads() ? reconciler.observeRead(tenantId, [id, collection]) : Promise.resolve(false)),
+    observeRead: (tenantId, id, collection) => (timings.countsReads() ? reconciler.observeRead(tenantId, [id, collection]) : false),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));
@@ -244,6 +247,9 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     ),
   );
 
+  // Graph reads are answered by a listener in front of Fastify (graphReadListener.ts) once the routes exist.
+  let graphExecutor: GraphRequestExecutor | undefined;
+  let serve: RequestListener = () => undefined;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimitBytes ?? 4 * 1024 * 1024,
@@ -252,6 +258,18 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     // Fastify's own URL errors (a malformed percent-encoding) answer in the Graph envelope too.
     frameworkErrors: (error, request, reply) => sendGraphError(request, reply, new GraphError(400, "BadRequest", `The request URL is not valid: ${error.message}`), clock.now()),
     ...(options.tls ? { https: { cert: options.tls.certPem, key: options.tls.keyPem } } : {}),
+    // The server Fastify would create, with the read listener in front of Fastify's handler.
+    serverFactory: (fastifyHandler, fastifyOptions) => {
+      // Fastify's defaults for these are already filled in; they are set as Fastify sets them on its own server.
+      const settings = fastifyOptions as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
+      serve = graphReadListener(() => graphExecutor, fastifyHandler as RequestListener);
+      const server = options.tls ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, serve) : createHttpServer(serve);
+      server.keepAliveTimeout = settings.keepAliveTimeout;
+      server.requestTimeout = settings.requestTimeout;
+      server.setTimeout(settings.connectionTimeout);
+      if (settings.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = settings.maxRequestsPerSocket;
+      return server;
+    },
   }) as unknown as FastifyInstance;
   const routes: { method: string; url: string }[] = [];
   app.addHook("onRoute", (route) => {
@@ -310,7 +328,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   const trusted = new TrustedIssuers(options.trustIssuers ?? [], { tenantClaim: options.tenantClaim ?? "tid", refetchCooldownMs: options.trustRefetchCooldownMs });
   const authenticator = new Authenticator(identity, issuerBases, realClock, trusted);
   const gate = new RequestGate(new Throttle(db, clock, () => shared.throttling), faults, intuneServiceFamily);
-  registerGraphRoutes(app, { services, identity, requests, authenticator, gate, ...(recorder ? { recorder } : {}) });
+  graphExecutor = registerGraphRoutes(app, { services, identity, requests, authenticator, gate, ...(recorder ? { recorder } : {}) });
   registerIdentityControlRoutes(app, {
     identity,
     authenticator,
@@ -350,7 +368,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
       proxyCa = ca.caCertPem;
     }
     try {
-      proxy = await startHttpsProxy({ port: options.proxy.port, host: options.proxy.host ?? options.host, certificate, handle: (req, res) => app.routing(req, res) });
+      proxy = await startHttpsProxy({ port: options.proxy.port, host: options.proxy.host ?? options.host, certificate, handle: (req, res) => serve(req, res) });
     } catch (e) {
       await app.close();
       await reconciler.stop();

@@ -17,7 +17,7 @@ export interface HttpsProxyOptions {
   port: number;
   host: string;
   certificate: ServerCertificate;
-  /** The application's request handler (Fastify's `routing`). */
+  /** The application's request listener (the main port's: Graph reads, then Fastify). */
   handle(request: IncomingMessage, response: ServerResponse): void;
 }
 

@@ -135,15 +135,24 @@ export class EntityStore {
     return rows.map((r) => this.decode(x, r));
   }
 
-  async get(x: SqlExecutor, table: StorageTable, tenantId: string, id: string, parentId?: string): Promise<StoredEntity | undefined> {
-    const p = x.dialect.param.bind(x.dialect);
-    const params: unknown[] = [tenantId, id];
-    let sql = `SELECT ${ENTITY_COLUMNS(table)} FROM ${table.name} WHERE tenant_id = ${p(1)} AND id = ${p(2)}`;
-    if (table.parented && parentId !== undefined) {
-      params.push(parentId);
-      sql += ` AND parent_id = ${p(3)}`;
+  /** The by-key SELECT of each table and dialect, built once: the hottest statement of every read. */
+  private readonly getStatements = new Map<StorageTable, Map<SqlExecutor["dialect"], { byKey: string; underParent: string }>>();
+
+  private getSql(x: SqlExecutor, table: StorageTable) {
+    let byDialect = this.getStatements.get(table);
+    if (!byDialect) this.getStatements.set(table, (byDialect = new Map()));
+    let sql = byDialect.get(x.dialect);
+    if (!sql) {
+      const p = (n: number) => x.dialect.param(n);
+      const byKey = `SELECT ${ENTITY_COLUMNS(table)} FROM ${table.name} WHERE tenant_id = ${p(1)} AND id = ${p(2)}`;
+      byDialect.set(x.dialect, (sql = { byKey, underParent: `${byKey} AND parent_id = ${p(3)}` }));
     }
-    const rows = await x.all(sql, params);
+    return sql;
+  }
+
+  async get(x: SqlExecutor, table: StorageTable, tenantId: string, id: string, parentId?: string): Promise<StoredEntity | undefined> {
+    const sql = this.getSql(x, table);
+    const rows = table.parented && parentId !== undefined ? await x.all(sql.underParent, [tenantId, id, parentId]) : await x.all(sql.byKey, [tenantId, id]);
     return rows[0] ? this.decode(x, rows[0]) : undefined;
   }
 

@@ -32,8 +32,14 @@ class Lock {
 /** The page cache each connection may grow to (the benchmarks' baselines use it too). */
 export const SQLITE_PAGE_CACHE_KIB = 256 * 1024;
 
-const bindable = (params: unknown[]) =>
-  params.map((p) => (typeof p === "boolean" ? (p ? 1 : 0) : p === undefined ? null : p));
+/** Booleans as 0/1 and undefined as NULL; the array itself when nothing needs converting (the common case). */
+function bindable(params: unknown[]): unknown[] {
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    if (typeof p === "boolean" || p === undefined) return params.map((p) => (typeof p === "boolean" ? (p ? 1 : 0) : p === undefined ? null : p));
+  }
+  return params;
+}
 
 export class SqliteDatabase implements Database {
   readonly kind = "sqlite";
