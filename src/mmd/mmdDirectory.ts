@@ -7,6 +7,7 @@ import type { GraphContext } from "../graph/graphContext.js";
 import { loadDirectoryObjects } from "../graph/directory/directoryObjects.js";
 import { personaOfTag } from "./personas.js";
 import { devicesInFlight } from "./reassignmentsInFlight.js";
+import { deviceProfilesOf, type DeviceProfile } from "./deviceProfiles.js";
 
 export interface Page {
   top?: number;
@@ -27,7 +28,7 @@ const tables = (ctx: GraphContext) => ({
  * The MMD device of a managed device. `groups` and `configurations` are filled only for a single device. A device
  * named by a reassignment still pending (`inFlight`) is InProgress, whatever its document says.
  */
-async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEntity, detailed: boolean, inFlight: Set<string>) {
+async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEntity, detailed: boolean, inFlight: Set<string>, profile: Partial<DeviceProfile> | undefined) {
   const t = tables(ctx);
   const d = managed.doc;
   const aad = String(d.azureADDeviceId ?? "");
@@ -66,11 +67,11 @@ async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEnti
     lastIntuneSyncDateTimeUtc: d.lastSyncDateTime ?? null,
     ageInMonths: monthsSince(d.enrolledDateTime, ctx.clock.now()),
     planType: "Premium",
-    persona: (d._mmdPersona as string | undefined) ?? personaOfTag(tag) ?? null,
+    persona: profile?.persona ?? personaOfTag(tag) ?? null,
     aadDeviceId: aad,
     managementAgent: "Intune",
     operatingSystemEdition: d.skuFamily ?? "Enterprise",
-    profileAssignmentStatus: inFlight.has(managed.id) ? "InProgress" : ((d._mmdProfileAssignmentStatus as string | undefined) ?? (personaOfTag(tag) ? "Successful" : null)),
+    profileAssignmentStatus: inFlight.has(managed.id) ? "InProgress" : (profile?.status ?? (personaOfTag(tag) ? "Successful" : null)),
     groups,
     configurations: [],
   };
@@ -88,15 +89,16 @@ export async function listMmdDevices(ctx: GraphContext, x: SqlExecutor, page: Pa
   const t = tables(ctx);
   const { rows } = await ctx.entities.list(x, t.managed, { tenantId: ctx.tenantId, where: anyColumnContains(x, ["p_device_name", "p_serial_number", "p_user_principal_name", "p_email_address"], page.searchText), orderBy: [], top: page.top ?? 1_000_000, skip: page.skip ?? 0, count: false });
   const inFlight = await devicesInFlight(x, ctx.tenantId);
+  const profiles = await deviceProfilesOf(x, ctx.tenantId, rows);
   const out = [];
-  for (const r of rows) out.push(await deviceView(ctx, x, r, false, inFlight));
+  for (const r of rows) out.push(await deviceView(ctx, x, r, false, inFlight, profiles.get(r.id)));
   return out;
 }
 
 export async function mmdDeviceByName(ctx: GraphContext, x: SqlExecutor, name: string) {
   const t = tables(ctx);
   const [device] = await ctx.entities.findBy(x, t.managed, ctx.tenantId, "deviceName", name);
-  return device ? deviceView(ctx, x, device, true, await devicesInFlight(x, ctx.tenantId)) : undefined;
+  return device ? deviceView(ctx, x, device, true, await devicesInFlight(x, ctx.tenantId), (await deviceProfilesOf(x, ctx.tenantId, [device])).get(device.id)) : undefined;
 }
 
 async function userView(ctx: GraphContext, x: SqlExecutor, user: StoredEntity) {

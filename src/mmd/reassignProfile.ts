@@ -19,6 +19,7 @@ import { groupTagFor, personaAllowedFor, personaGroupName, personaGroupRule, rea
 
 import { refreshPlannerStatistics } from "../store/plannerStatistics.js";
 import { devicesInFlight, MMD_REASSIGN_BATCH_WORK } from "./reassignmentsInFlight.js";
+import { setDeviceProfiles } from "./deviceProfiles.js";
 
 export { MMD_REASSIGN_BATCH_WORK, MMD_REASSIGN_WORK } from "./reassignmentsInFlight.js";
 /** Devices per work item: one transaction of the reconciler each. */
@@ -154,7 +155,9 @@ export function reassignBatchWork(services: GraphServices, reconciler: Reconcile
       // Only what the move reads: that the device still exists, and its persona before.
       const d = tx.dialect;
       const rows = await tx.all(
-        `SELECT id, odata_type, ${d.jsonText("doc", "_mmdPersona")} AS persona FROM ${table.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList("id", d.param(2))}`,
+        `SELECT m.id, m.odata_type, COALESCE(p.persona, ${d.jsonText("m.doc", "_mmdPersona")}) AS persona FROM ${table.name} m
+         LEFT JOIN mmd_device_profiles p ON p.tenant_id = m.tenant_id AND p.managed_device_id = m.id
+         WHERE m.tenant_id = ${d.param(1)} AND ${d.inList("m.id", d.param(2))}`,
         [item.tenantId, d.bindList(devices.map(([managedId]) => managedId))],
       );
       const found = new Map(rows.filter((r) => !newer.has(r.id as string)).map((r) => [r.id as string, { type: r.odata_type as string, persona: (r.persona as string | null) ?? "" }]));
@@ -164,8 +167,7 @@ export function reassignBatchWork(services: GraphServices, reconciler: Reconcile
       await setGroupTags(ctx, tx, [...tags.values()].map((device) => ({ device, tag: groupTagFor(persona, device.tag) })));
       if (wipe) for (const [managedId] of mine) await startDeviceAction(ctx, tx, reconciler, timing(), table, managedId, "wipe", { keepEnrollmentData: false, keepUserData: false });
       const ids = mine.map(([managedId]) => managedId);
-      // (_mmdReassignment: the per-device marker of older stores.)
-      await ctx.entities.patchMany(tx, table, ctx.tenantId, ids, { _mmdPersona: persona, _mmdProfileAssignmentStatus: "Successful" }, ["_mmdReassignment"]);
+      await setDeviceProfiles(tx, ctx.tenantId, ids, { persona, status: "Successful" });
       const type = ctx.model.entityType("managedDevice");
       await ctx.audit.recordMany(
         ctx,

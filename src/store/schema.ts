@@ -6,7 +6,7 @@ import type { Database, SqlExecutor } from "./database.js";
 import { isDerivedColumn } from "./derivedColumns.js";
 import { sqliteDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 interface ExistingColumn {
   name: string;
@@ -156,6 +156,12 @@ function fixedMigrations(ddl: Ddl): string[] {
     [
       "CREATE INDEX IF NOT EXISTS group_members_by_member_group ON group_members (tenant_id, member_id, group_id)",
     ].join(";\n"),
+    // 9: MMD's profile assignment per managed device (persona, status), apart from the device's document, which a
+    // reassignment batch would otherwise rewrite for every device it moves (src/mmd/deviceProfiles.ts).
+    [
+      `CREATE TABLE IF NOT EXISTS mmd_device_profiles (tenant_id TEXT NOT NULL, managed_device_id TEXT NOT NULL, persona TEXT NOT NULL,
+         status TEXT NOT NULL, PRIMARY KEY (tenant_id, managed_device_id))`,
+    ].join(";\n"),
   ];
 }
 
@@ -228,7 +234,7 @@ async function convertColumn(db: Database, ddl: Ddl, table: StorageTable, c: Sto
 }
 
 /** Every table that holds per-tenant rows, for a tenant reset. */
-export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows", "replica_snapshots", "configuration_device_states", "configuration_status_counts", "autopilot_scopes"];
+export const tenantTables = (models: CompiledModel[]) => [...models.flatMap((m) => m.tables.map((t) => t.name)), "group_members", "pending_work", "work_log", "throttle_windows", "replica_snapshots", "configuration_device_states", "configuration_status_counts", "autopilot_scopes", "mmd_device_profiles"];
 
 /** Deletes one tenant's Graph state (not its identity: tenant row, apps and keys stay). */
 export async function wipeTenantState(x: SqlExecutor, models: CompiledModel[], tenantId: string) {

@@ -41,7 +41,7 @@ describe("reassignProfile durability", () => {
     // statement, one snapshot, as the reconciler may already be applying them).
     const recorded = count(
       peek,
-      `SELECT COUNT(*) AS n FROM managed_devices WHERE json_extract(doc, '$._mmdProfileAssignmentStatus') = 'Successful' AND json_extract(doc, '$._mmdPersona') = 'SensitiveData'
+      `SELECT COUNT(*) AS n FROM managed_devices WHERE id IN (SELECT managed_device_id FROM mmd_device_profiles WHERE status = 'Successful' AND persona = 'SensitiveData')
          OR id IN (SELECT json_extract(d.value, '$[0]') FROM pending_work, json_each(json_extract(pending_work.payload, '$.devices')) AS d WHERE kind = 'mmdReassignBatch')`,
     );
     assert.equal(recorded, ids.length, "every device is InProgress (or already Successful) when the answer comes");
@@ -69,7 +69,7 @@ describe("reassignProfile durability", () => {
           if (now < left) progressAt = Date.now();
           left = now;
         }
-        assert.equal(count(db, "SELECT COUNT(*) AS n FROM managed_devices WHERE json_extract(doc, '$._mmdProfileAssignmentStatus') = 'Successful' AND json_extract(doc, '$._mmdPersona') = 'SensitiveData'"), ids.length);
+        assert.equal(count(db, "SELECT COUNT(*) AS n FROM managed_devices WHERE id IN (SELECT managed_device_id FROM mmd_device_profiles WHERE status = 'Successful' AND persona = 'SensitiveData')"), ids.length);
         const events = db
           .prepare("SELECT json_extract(doc, '$.resources[0].resourceId') AS device, COUNT(*) AS n FROM audit_events WHERE p_activity_type = 'reassignProfile' GROUP BY device")
           .all() as { device: string; n: number }[];

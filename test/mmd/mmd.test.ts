@@ -122,6 +122,39 @@ for (const backend of await backendsToTest()) {
       assert.equal(audit.filter((e: any) => e.resources[0].resourceId === dev.managedDeviceId).length, 1, "one audit event per device");
     });
 
+    it("a reassignment moves the configurations of the persona groups and leaves groups on other properties alone", async () => {
+      const groupNamed = async (name: string) => (await s.call("GET", `/groups?$filter=${encodeURIComponent(`displayName eq '${name}'`)}`)).body.value[0].id as string;
+      const members = async (groupId: string) => ((await s.call("GET", `/groups/${groupId}/members?$select=id&$top=999`)).body.value as any[]).map((m) => m.id as string);
+      const standard = await groupNamed("Modern Workplace Device Profiles - Standard");
+      const windows = await groupNamed("All Windows devices");
+      const configuration = async (name: string, groupId: string) => {
+        const c = await s.call("POST", "/deviceManagement/deviceConfigurations", { "@odata.type": "#microsoft.graph.windows10CustomConfiguration", displayName: name, omaSettings: [] });
+        assert.equal(c.status, 201, c.text);
+        const a = await s.call("POST", `/deviceManagement/deviceConfigurations/${c.body.id}/assignments`, { target: { "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId } });
+        assert.equal(a.status, 201, a.text);
+        return c.body.id as string;
+      };
+      const reached = async (configurationId: string) =>
+        ((await s.call("GET", `/deviceManagement/deviceConfigurations/${configurationId}/deviceStatuses`)).body.value as any[]).map((x) => x.deviceDisplayName as string);
+      const dev = await enroll("MMD-C1", "Microsoft365Managed_Standard");
+      const onStandard = await configuration("MMD standard profile settings", standard);
+      const onWindows = await configuration("Windows baseline", windows);
+      assert.ok((await members(standard)).includes(dev.entraObjectId));
+      assert.ok((await members(windows)).includes(dev.entraObjectId));
+      assert.ok((await reached(onStandard)).includes("MMD-C1"));
+      assert.ok((await reached(onWindows)).includes("MMD-C1"));
+
+      assert.equal((await reassign("SensitiveData", "false", [dev.azureADDeviceId])).status, 200);
+      const deadline = Date.now() + 10_000;
+      while ((await call("GET", `${ROOT}/devices/MMD-C1`)).body.profileAssignmentStatus !== "Successful" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(!(await members(standard)).includes(dev.entraObjectId), "out of the old persona group");
+      assert.ok(!(await reached(onStandard)).includes("MMD-C1"), "so the old persona group's configuration no longer reaches it");
+      const sensitive = await groupNamed("Modern Workplace Device Profiles - SensitiveData");
+      assert.ok((await members(sensitive)).includes(dev.entraObjectId), "in the new persona group");
+      assert.ok((await members(windows)).includes(dev.entraObjectId), "a rule on another property keeps its member");
+      assert.ok((await reached(onWindows)).includes("MMD-C1"), "and its configuration keeps reaching the device");
+    });
+
     it("wipe=true wipes the managed device through Graph's wipe", async () => {
       const dev = await enroll("MMD-W1", "Microsoft365Managed_Standard");
       assert.equal((await reassign("PowerUser", "true", [dev.azureADDeviceId])).status, 200);

@@ -79,5 +79,5 @@ export async function setGroupTags(ctx: GraphContext, tx: SqlExecutor, moves: re
   }
   await ctx.entities.patchEach(tx, devices, ctx.tenantId, "devicePhysicalIds", retagged.map((d) => ({ id: d.id, value: d.doc.devicePhysicalIds })));
   const dynamic = new DynamicMembership(ctx.model, ctx.entities, new Memberships());
-  await notifyMembershipChanges(ctx, tx, await dynamic.reevaluateMembers(tx, ctx.tenantId, "device", retagged));
+  await notifyMembershipChanges(ctx, tx, await dynamic.reevaluateMembers(tx, ctx.tenantId, "device", retagged, ["devicePhysicalIds"]));
 }

@@ -161,6 +161,17 @@ export class ConfigurationCatalogue {
     return out;
   }
 
+  /**
+   * The configurations with an assignment naming one of these groups (included, excluded or as a scope tag
+   * group's object): the only ones whose answers a change of those groups' members can move, since the engine
+   * reads direct memberships only.
+   */
+  namingGroups(groupIds: ReadonlySet<string>): string[] {
+    const names = (t: ConfigurationTarget) =>
+      (t.kind === "group" || t.kind === "exclusionGroup") ? groupIds.has(t.groupId) : t.kind === "scopeTagGroup" ? groupIds.has(t.entraObjectId) : false;
+    return [...this.configurations.values()].filter((c) => c.assignments.some((a) => names(a.target))).map((c) => c.id);
+  }
+
   /** The configurations with an assignment using this filter. */
   usingFilter(filterId: string): string[] {
     return [...this.configurations.values()].filter((c) => c.assignments.some((a) => a.filter?.id === filterId)).map((c) => c.id);

@@ -43,10 +43,14 @@ export function registerManagedDeviceReevaluation(behaviours: EntityBehaviours, 
 }
 
 export async function onConfigurationMembershipChanges(states: ConfigurationStates, ctx: GraphContext, tx: SqlExecutor, changes: MembershipChange[]) {
+  // Only configurations assigned to (or excluding) a group whose members changed can change their answers: a bulk
+  // retag moving thousands of devices between groups no configuration names costs no device reads.
+  const configurations = (await states.catalogue(tx, ctx.tenantId)).namingGroups(new Set(changes.map((c) => c.groupId)));
+  if (configurations.length === 0) return;
   const entra = [...new Set(changes.filter((c) => c.memberType === "device").map((c) => c.memberId))];
   const users = [...new Set(changes.filter((c) => c.memberType === "user").map((c) => c.memberId))];
   const devices = await states.facts.managedDevicesOf(tx, ctx.tenantId, entra, users);
-  await states.reevaluate(tx, ctx.tenantId, { devices, configurations: "all" }, devices.length === 1 ? devices[0] : ctx.requestId);
+  await states.reevaluate(tx, ctx.tenantId, { devices, configurations }, devices.length === 1 ? devices[0] : ctx.requestId);
 }
 
 export async function onManagedDeviceChanges(states: ConfigurationStates, _services: GraphServices, tx: SqlExecutor, tenantId: string, managedDeviceIds: string[] | "all") {
