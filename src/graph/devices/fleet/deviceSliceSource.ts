@@ -9,6 +9,9 @@ import type { WorkerAnswer, WorkerRequest } from "./fleetDeviceWorker.js";
 /** From `workerFrom` devices a call draws them on a worker thread (starting one costs 0.2-0.7 s). Tests lower it. */
 export const fleetDrawing = { workerFrom: 10_000 };
 
+/** Slices drawn ahead of the writes: the drawing's pace varies (garbage collection, the other core's load). */
+const LOOKAHEAD = 2;
+
 /** A worker kept between calls, so a fleet sent in batches starts one thread, not one per batch. */
 let idle: DeviceSliceWorker | undefined;
 
@@ -81,18 +84,29 @@ export class DeviceSliceWorker {
     this.drained = false;
     // Awaited answers keep the process alive, whatever else it has to do.
     this.worker.ref();
+    let outstanding = 0;
+    const ask = () => {
+      this.post({ next: true });
+      outstanding++;
+    };
     try {
       this.post({ plan });
-      this.post({ next: true });
+      for (let i = 0; i < LOOKAHEAD; i++) ask();
       for (;;) {
         const answer = await this.answer();
+        outstanding--;
         if ("error" in answer) throw new Error(`The fleet's worker thread failed: ${answer.error}`);
         if ("done" in answer) {
+          // The requests sent ahead past the end answer "done" too.
+          while (outstanding > 0) {
+            await this.answer();
+            outstanding--;
+          }
           this.drained = true;
           return;
         }
-        // Ask for the next slice before the caller writes this one: drawing and writing overlap.
-        this.post({ next: true });
+        // Ask for another slice before the caller writes this one: drawing and writing overlap.
+        ask();
         yield answer.slice;
       }
     } finally {

@@ -34,6 +34,8 @@ export interface DevicePlan {
   staticMembers: [number, string[]][];
   layouts: { managed: RowLayout; entra: RowLayout; autopilot: RowLayout };
   sliceSize: number;
+  /** The first slice's size: smaller, since the writes wait for it. */
+  firstSliceSize: number;
 }
 
 export interface DeviceSlice {
@@ -52,12 +54,12 @@ export function* deviceSlices(plan: DevicePlan): Generator<DeviceSlice> {
   const staticMembers = new Map(plan.staticMembers);
   const { owners, layouts, tenantId } = plan;
   const ids = new DeviceIds(random);
-  for (let done = 0; done < plan.devices; done += plan.sliceSize) {
+  for (let done = 0; done < plan.devices; done += done === 0 ? plan.firstSliceSize : plan.sliceSize) {
     const slice: DeviceSlice = { managed: [], entra: [], autopilot: [], autopilotCount: 0, managedIds: [], memberships: [] };
     let m = 0;
     let e = 0;
     let a = 0;
-    const end = Math.min(plan.devices, done + plan.sliceSize);
+    const end = Math.min(plan.devices, done + (done === 0 ? plan.firstSliceSize : plan.sliceSize));
     for (let i = done; i < end; i++) {
       const ordinal = plan.existingManaged + i + 1;
       const user = owners.length > 0 ? owners[(ordinal - 1) % owners.length] : undefined;

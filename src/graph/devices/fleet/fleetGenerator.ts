@@ -37,6 +37,8 @@ export interface FleetTenant {
 
 /** Objects generated and written at a time: bounds memory whatever the size of the call. */
 const SLICE = 5_000;
+/** Devices of the first slice: the writes wait for it to be drawn. */
+const FIRST_DEVICE_SLICE = 500;
 const MEMBERSHIP_FLUSH = 30_000;
 const NAME_CHECK_CHUNK = 500;
 
@@ -293,6 +295,7 @@ class FleetRun {
       staticMembers: [...staticMembers],
       layouts,
       sliceSize: SLICE,
+      firstSliceSize: FIRST_DEVICE_SLICE,
     };
     let autopilotDevices = 0;
     for await (const slice of sliceSource(plan, this.worker)) {
