@@ -6,6 +6,7 @@
 import { compileFilterRule, type CompiledFilterRule, type DevicePlatform } from "../../engine/assignmentFilter/index.js";
 import { configurationPlatform, type PlatformFamily } from "../../engine/configurationStatus.js";
 import type { ConfigurationAssignmentInput, ConfigurationDeviceFacts, ConfigurationTarget } from "../../engine/configurationApplicability.js";
+import { configurationReach, type ConfigurationReach } from "../../engine/configurationReach.js";
 import type { StorageTable } from "../../odata/compiledModel.js";
 import type { ConfigurationTables } from "./configurationTargets.js";
 import type { SqlExecutor } from "../../store/database.js";
@@ -159,6 +160,12 @@ export class ConfigurationCatalogue {
     }
     for (const col of device.configurationManagerCollectionIds) for (const c of this.byCollection.get(col) ?? []) out.add(c);
     return out;
+  }
+
+  /** What the includes of these configurations (all when undefined) can reach a device through. */
+  reach(configurationIds?: ReadonlySet<string>): ConfigurationReach {
+    const chosen = [...this.configurations.values()].filter((c) => !configurationIds || configurationIds.has(c.id));
+    return configurationReach(chosen.map((c) => c.assignments));
   }
 
   /** The configurations with an assignment using this filter. */
