@@ -67,7 +67,7 @@ export async function generateFleet(ctx: GraphContext, tenant: FleetTenant, requ
       // pass over every device would make a fleet built in many calls quadratic).
       await notifyManagedDeviceChanges(ctx, tx, tenant.id, await run.changedManagedDevices());
       return counts;
-    });
+    }, { bulk: true });
     finished = true;
     return { ...counts, seed };
   } catch (e) {
