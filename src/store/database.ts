@@ -16,8 +16,12 @@ export interface Database extends SqlExecutor {
   readonly kind: "sqlite" | "postgres";
   /** A human description for logs and /_allot/health (file path, in-memory, database URL without password). */
   readonly description: string;
-  /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. `bulk`: a large
+   * write (the fleet generator) whose backend housekeeping may wait until the store is idle (SQLite: the WAL
+   * checkpoint); durability is the same.
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: { bulk?: boolean }): Promise<T>;
   /** Executes a multi-statement DDL script (migrations). */
   exec(script: string): Promise<void>;
   close(): Promise<void>;

@@ -4,7 +4,8 @@
 import type { CompiledModel, EntityType, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Row, SqlExecutor } from "./database.js";
 import { writtenColumns } from "./derivedColumns.js";
-import { insertRows, rowsPerStatement } from "./multiRowInsert.js";
+import { canonicalDateTime, columnValue, encodeDoc, encodeRow, rowLayout, type RowLayout } from "./entityRows.js";
+import { insertRows, insertValueRows, rowsPerStatement } from "./multiRowInsert.js";
 
 export type EntityDocument = Record<string, unknown>;
 
@@ -53,19 +54,13 @@ export interface ListResult {
 
 const ENTITY_COLUMNS = (table: StorageTable) => (table.parented ? "id, parent_id, odata_type, seq, doc" : "id, odata_type, seq, doc");
 
-/** Canonical form of date-time values in the store: text comparison then orders correctly. */
-export const canonicalDateTime = (value: string) => new Date(value).toISOString();
+export { canonicalDateTime };
 
 export class EntityStore {
   constructor(readonly model: CompiledModel) {}
 
   private columnValue(x: SqlExecutor, c: StorageColumn, doc: EntityDocument): unknown {
-    const v = doc[c.property];
-    if (v === undefined || v === null) return null;
-    if (c.type === "Edm.Boolean") return x.dialect.bindBoolean(Boolean(v));
-    if (c.type === "Edm.DateTimeOffset" && typeof v === "string") return canonicalDateTime(v);
-    if (typeof v === "object") return JSON.stringify(v);
-    return v;
+    return columnValue(x.dialect, c, doc);
   }
 
   private decode(x: SqlExecutor, row: Row): StoredEntity {
@@ -80,7 +75,7 @@ export class EntityStore {
   }
 
   private encodeDoc(x: SqlExecutor, doc: EntityDocument) {
-    return JSON.stringify(doc);
+    return encodeDoc(doc);
   }
 
   async insert(x: SqlExecutor, table: StorageTable, tenantId: string, e: Omit<StoredEntity, "seq">): Promise<void> {
@@ -103,17 +98,13 @@ export class EntityStore {
    * row's values computed exactly as `insert` computes them.
    */
   async insertMany(x: SqlExecutor, table: StorageTable, tenantId: string, entities: readonly Omit<StoredEntity, "seq">[]): Promise<void> {
-    const columns = writtenColumns(x.dialect, table);
-    const names = ["tenant_id", "id", ...(table.parented ? ["parent_id"] : []), "odata_type", "doc", ...columns.map((c) => c.column)];
-    const parented = table.parented;
-    await insertRows(x, table.name, names, entities, (e, values, at) => {
-      values[at++] = tenantId;
-      values[at++] = e.id;
-      if (parented) values[at++] = e.parentId;
-      values[at++] = e.type;
-      values[at++] = this.encodeDoc(x, e.doc);
-      for (const c of columns) values[at++] = this.columnValue(x, c, e.doc);
-    });
+    const layout = rowLayout(x.dialect, table);
+    await insertRows(x, table.name, layout.names, entities, (e, values, at) => encodeRow(layout, tenantId, e, values, at));
+  }
+
+  /** Rows already encoded with `encodeRow` (elsewhere, e.g. on a worker thread): `values` holds them back to back. */
+  async insertEncoded(x: SqlExecutor, layout: RowLayout, values: readonly unknown[]): Promise<void> {
+    await insertValueRows(x, layout.table, layout.names, values);
   }
 
   /**

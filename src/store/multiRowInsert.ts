@@ -60,3 +60,19 @@ export async function insertRows<T>(
   }
   await inFlight;
 }
+
+/** Rows whose values are already laid out back to back in `columns` order (`values.length` a multiple of their count). */
+export async function insertValueRows(x: SqlExecutor, table: string, columns: readonly string[], values: readonly unknown[]): Promise<void> {
+  const width = columns.length;
+  const perStatement = rowsPerStatement(x.dialect, width);
+  const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
+  const rows = values.length / width;
+  let inFlight: Promise<unknown> | undefined;
+  for (let start = 0; start < rows; start += perStatement) {
+    const count = Math.min(perStatement, rows - start);
+    const chunk = values.slice(start * width, (start + count) * width);
+    if (inFlight) await inFlight;
+    inFlight = x.run(head + valuesClause(x.dialect, count, width), chunk as unknown[]);
+  }
+  await inFlight;
+}

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fleetDrawing } from "../../src/graph/devices/fleet/deviceSliceSource.js";
 import { DEFAULT_ADMIN_KEY } from "../../src/server/allotServer.js";
 import { backendsToTest, DEMO_TENANT_ID, startTestServer, type TestServer } from "../support/allotUnderTest.js";
 
@@ -219,20 +220,31 @@ for (const backend of await backendsToTest()) {
 }
 
 describe("fleet determinism", () => {
-  it("the same seed on the same state creates the same fleet", async () => {
+  // Runs 0 and 1 draw the devices on the request's thread, run 2 on a worker thread: all three must agree.
+  it("the same seed on the same state creates the same fleet, wherever the devices are drawn", async () => {
     const ids: string[][] = [];
-    for (let run = 0; run < 2; run++) {
+    const workerFrom = fleetDrawing.workerFrom;
+    for (let run = 0; run < 3; run++) {
+      fleetDrawing.workerFrom = run === 2 ? 1 : Number.POSITIVE_INFINITY;
       const s = await startTestServer("sqlite");
       try {
         await fleet(s, { devices: 60, users: 12, groups: 6, autopilot: true, seed: 42 });
-        const devices = await allPages(s, `${MD}?$select=id,deviceName,serialNumber,model,userPrincipalName&$top=999`);
+        await fleet(s, { devices: 40, seed: 42 });
+        const devices = await allPages(s, `${MD}?$select=id,deviceName,serialNumber,model,userPrincipalName,osVersion,complianceState,isEncrypted,azureADDeviceId&$top=999`);
+        const entra = await allPages(s, "/devices?$select=id,deviceId,displayName,devicePhysicalIds,trustType&$top=999");
+        const autopilot = await allPages(s, `${AP}?$select=id,serialNumber,groupTag,azureActiveDirectoryDeviceId,managedDeviceId&$top=999`);
         const users = await allPages(s, "/users?$select=id,userPrincipalName,department&$top=999");
         const groups = await allPages(s, "/groups?$select=id,displayName,membershipRule&$top=999");
-        ids.push([JSON.stringify(devices), JSON.stringify(users), JSON.stringify(groups)]);
+        const members: string[] = [];
+        for (const g of groups) members.push(...(await allPages(s, `/groups/${g.id}/members?$select=id&$top=999`)).map((m) => `${g.id}:${m.id}`));
+        ids.push([JSON.stringify(devices), JSON.stringify(entra), JSON.stringify(autopilot), JSON.stringify(users), JSON.stringify(groups), JSON.stringify(members)]);
       } finally {
         await s.close();
+        fleetDrawing.workerFrom = workerFrom;
       }
     }
-    assert.deepEqual(ids[0], ids[1]);
+    assert.ok(ids[0][0].length > 1000 && ids[0][5].length > 1000, "the fleet has devices and memberships");
+    assert.deepEqual(ids[1], ids[0]);
+    assert.deepEqual(ids[2], ids[0]);
   });
 });

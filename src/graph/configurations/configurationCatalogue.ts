@@ -6,6 +6,7 @@
 import { compileFilterRule, type CompiledFilterRule, type DevicePlatform } from "../../engine/assignmentFilter/index.js";
 import { configurationPlatform, type PlatformFamily } from "../../engine/configurationStatus.js";
 import type { ConfigurationAssignmentInput, ConfigurationDeviceFacts, ConfigurationTarget } from "../../engine/configurationApplicability.js";
+import { configurationReach, type ConfigurationReach } from "../../engine/configurationReach.js";
 import type { StorageTable } from "../../odata/compiledModel.js";
 import type { ConfigurationTables } from "./configurationTargets.js";
 import type { SqlExecutor } from "../../store/database.js";
@@ -170,6 +171,12 @@ export class ConfigurationCatalogue {
     const names = (t: ConfigurationTarget) =>
       (t.kind === "group" || t.kind === "exclusionGroup") ? groupIds.has(t.groupId) : t.kind === "scopeTagGroup" ? groupIds.has(t.entraObjectId) : false;
     return [...this.configurations.values()].filter((c) => c.assignments.some((a) => names(a.target))).map((c) => c.id);
+  }
+
+  /** What the includes of these configurations (all when undefined) can reach a device through. */
+  reach(configurationIds?: ReadonlySet<string>): ConfigurationReach {
+    const chosen = [...this.configurations.values()].filter((c) => !configurationIds || configurationIds.has(c.id));
+    return configurationReach(chosen.map((c) => c.assignments));
   }
 
   /** The configurations with an assignment using this filter. */

@@ -90,6 +90,37 @@ export class ConfigurationDeviceFactsReader {
     });
   }
 
+  /**
+   * Of these managed devices, those an evaluation could change: the ones holding state rows, and the ones whose Entra
+   * device or primary user is one of `directoryObjectIds` or a member of one (a target group or scope tag object).
+   * Probes by device through the indexes, so a target group of any size costs nothing more.
+   */
+  async reachable(x: SqlExecutor, tenantId: string, managedDeviceIds: string[], directoryObjectIds: readonly string[]): Promise<Set<string>> {
+    const d = x.dialect;
+    const out = new Set<string>();
+    if (managedDeviceIds.length === 0) return out;
+    const withRows = await x.all(
+      `SELECT DISTINCT managed_device_id AS id FROM configuration_device_states WHERE tenant_id = ${d.param(1)} AND ${d.inList("managed_device_id", d.param(2))}`,
+      [tenantId, d.bindList(managedDeviceIds)],
+    );
+    for (const r of withRows) out.add(r.id as string);
+    if (directoryObjectIds.length === 0) return out;
+    const params: unknown[] = [];
+    // SQLite's parameters are positional: each use binds its own copy.
+    const bind = (v: unknown) => (params.push(v), d.param(params.length));
+    const objects = () => bind(d.bindList(directoryObjectIds));
+    const md = this.managedDevices;
+    const e = this.entraDevices;
+    const user = `md.${columnOf(md, "userId")}`;
+    const memberOf = (memberSql: string) => `EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = md.tenant_id AND gm.member_id = ${memberSql} AND ${d.inList("gm.group_id", objects())})`;
+    const sql = `SELECT md.id FROM ${md.name} md WHERE md.tenant_id = ${bind(tenantId)} AND ${d.inList("md.id", bind(d.bindList(managedDeviceIds)))} AND (
+        ${d.inList(user, objects())} OR ${memberOf(user)}
+        OR EXISTS (SELECT 1 FROM ${e.name} e WHERE e.tenant_id = md.tenant_id AND ${d.foldText(`e.${columnOf(e, "deviceId")}`)} = ${d.foldText(`md.${columnOf(md, "azureADDeviceId")}`)}
+          AND (${d.inList("e.id", objects())} OR ${memberOf("e.id")})))`;
+    for (const r of await x.all(sql, params)) out.add(r.id as string);
+    return out;
+  }
+
   /** Managed devices whose Entra device or primary user is one of these directory objects. */
   async managedDevicesOf(x: SqlExecutor, tenantId: string, entraObjectIds: string[], userIds: string[]): Promise<string[]> {
     const d = x.dialect;

@@ -25,6 +25,8 @@ import { ConfigurationDeviceFactsReader } from "./configurationDeviceFacts.js";
 
 export const CONFIGURATION_CHECK_IN_WORK = "configurationCheckIn";
 const BATCH = 1000;
+/** Device lists at least this long are first narrowed to the reachable devices (a single device is cheaper read). */
+const REACH_PROBE_FROM = 50;
 
 export interface EvaluationScope {
   devices: "all" | string[];
@@ -192,8 +194,17 @@ export class ConfigurationStates {
       for (let i = 0; i < orphans.length; i += BATCH) await evaluateBatch(orphans.slice(i, i + BATCH).map((r) => r.id as string), new Map());
     } else {
       const ids = [...new Set(scope.devices)];
+      // Unless something reaches everyone, only devices holding rows or reached through a target's directory
+      // objects can change: the others are neither read back nor evaluated (a fleet's new devices, mostly).
+      const reach = catalogue.reach(only);
+      const narrow = !reach.everyone && ids.length >= REACH_PROBE_FROM;
       for (let i = 0; i < ids.length; i += BATCH) {
-        const slice = ids.slice(i, i + BATCH);
+        let slice = ids.slice(i, i + BATCH);
+        if (narrow) {
+          const reachable = await this.facts.reachable(tx, tenantId, slice, [...reach.directoryObjectIds]);
+          slice = slice.filter((id) => reachable.has(id));
+          if (slice.length === 0) continue;
+        }
         await evaluateBatch(slice, await this.entities.getMany(tx, this.facts.managedDevices, tenantId, slice));
       }
     }

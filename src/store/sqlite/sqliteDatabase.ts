@@ -2,6 +2,7 @@
 // better-sqlite3 is synchronous; transactions span awaits, so one lock keeps statements of other requests out
 // of an open transaction (they would otherwise run on the same connection and see uncommitted rows).
 
+import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database, Row, SqlExecutor } from "../database.js";
 import { sqliteDialect } from "../sqlDialect.js";
@@ -31,6 +32,11 @@ class Lock {
 
 /** The page cache each connection may grow to (the benchmarks' baselines use it too). */
 export const SQLITE_PAGE_CACHE_KIB = 256 * 1024;
+/** SQLite's default automatic checkpoint threshold, restored after a bulk commit. */
+const AUTOCHECKPOINT_PAGES = 1000;
+/** A bulk commit checkpoints as usual once the WAL has grown past this. */
+const DEFERRED_WAL_BYTES = 1024 * 1024 * 1024;
+const CHECKPOINT_IDLE_MS = 200;
 
 /** Booleans as 0/1 and undefined as NULL; the array itself when nothing needs converting (the common case). */
 function bindable(params: unknown[]): unknown[] {
@@ -48,9 +54,11 @@ export class SqliteDatabase implements Database {
   private readonly lock = new Lock();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(readonly description: string, file: string) {
+  constructor(readonly description: string, private readonly file: string) {
     this.db = new BetterSqlite3(file);
     this.db.pragma("journal_mode = WAL");
+    // A WAL grown by deferred checkpoints is truncated back to this when it restarts.
+    this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
@@ -96,21 +104,52 @@ export class SqliteDatabase implements Database {
     }
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options: { bulk?: boolean } = {}): Promise<T> {
     const release = await this.lock.acquire();
+    // A bulk commit leaves its checkpoint to the next idle moment, while the WAL stays under its bound: calls that
+    // follow each other (a fleet in batches) then write back each page once for several of them.
+    const defer = options.bulk === true && this.file !== ":memory:" && this.walBytes() < DEFERRED_WAL_BYTES;
     try {
       this.db.exec("BEGIN IMMEDIATE");
       try {
         const result = await work(this.direct);
-        this.db.exec("COMMIT");
+        if (defer) this.db.pragma("wal_autocheckpoint = 0");
+        try {
+          this.db.exec("COMMIT");
+        } finally {
+          if (defer) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+        }
+        if (defer) this.checkpointWhenIdle();
         return result;
       } catch (e) {
-        this.db.exec("ROLLBACK");
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
         throw e;
       }
     } finally {
       release();
     }
+  }
+
+  private walBytes(): number {
+    try {
+      return statSync(`${this.file}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  private checkpointTimer: NodeJS.Timeout | undefined;
+
+  /** A PASSIVE checkpoint once nothing has used the store for a moment (the next bulk call would postpone it). */
+  private checkpointWhenIdle() {
+    clearTimeout(this.checkpointTimer);
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      if (!this.db.open) return;
+      if (!this.lock.idle) return this.checkpointWhenIdle();
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+    }, CHECKPOINT_IDLE_MS);
+    this.checkpointTimer.unref();
   }
 
   async exec(script: string) {
@@ -124,6 +163,7 @@ export class SqliteDatabase implements Database {
 
   async close() {
     const release = await this.lock.acquire();
+    clearTimeout(this.checkpointTimer);
     try {
       if (this.db.open) this.db.close();
     } finally {

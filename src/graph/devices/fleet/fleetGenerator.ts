@@ -13,7 +13,9 @@ import { GraphError } from "../../../odata/errors.js";
 import type { SqlExecutor } from "../../../store/database.js";
 import type { StoredEntity } from "../../../store/entityStore.js";
 import { notifyManagedDeviceChanges, type GraphContext } from "../../graphContext.js";
-import { DeviceIds, fleetDevice } from "./fleetDevices.js";
+import { rowLayout } from "../../../store/entityRows.js";
+import { acquireWorker, releaseWorker, sliceSource, fleetDrawing, type DeviceSliceWorker } from "./deviceSliceSource.js";
+import type { DevicePlan } from "./fleetDeviceSlices.js";
 import { drawPositions, fleetGroup, type FleetGroup } from "./fleetGroups.js";
 import type { FleetRequest } from "./fleetRequest.js";
 import { asPrimaryUser, fleetUser, fleetUserName, type PrimaryUser } from "./fleetUsers.js";
@@ -35,11 +37,15 @@ export interface FleetTenant {
 
 /** Objects generated and written at a time: bounds memory whatever the size of the call. */
 const SLICE = 5_000;
+/** Devices of the first slice: the writes wait for it to be drawn. */
+const FIRST_DEVICE_SLICE = 500;
 const MEMBERSHIP_FLUSH = 30_000;
 const NAME_CHECK_CHUNK = 500;
 
 interface RuleOfGroup {
   groupId: string;
+  /** The rule's text, for drawing devices on another thread. */
+  rule: string;
   matches(record: Readonly<Record<string, unknown>>): boolean;
 }
 
@@ -50,21 +56,27 @@ const isUniqueViolation = (e: unknown) => {
 
 export async function generateFleet(ctx: GraphContext, tenant: FleetTenant, request: FleetRequest): Promise<FleetCounts & { seed: string }> {
   const seed = request.seed ?? randomUUID();
+  // Started before the transaction's reads, which its start-up then overlaps.
+  const worker = request.devices >= fleetDrawing.workerFrom ? acquireWorker() : undefined;
+  let finished = false;
   try {
     const counts = await ctx.db.transaction(async (tx) => {
-      const run = new FleetRun(ctx, tx, tenant, seed);
+      const run = new FleetRun(ctx, tx, tenant, seed, worker);
       const counts = await run.run(request);
       // New devices, and existing ones in new groups: the engines that read devices catch up on those only (a
       // pass over every device would make a fleet built in many calls quadratic).
       await notifyManagedDeviceChanges(ctx, tx, tenant.id, await run.changedManagedDevices());
       return counts;
-    });
+    }, { bulk: true });
+    finished = true;
     return { ...counts, seed };
   } catch (e) {
     if (isUniqueViolation(e)) {
       throw new GraphError(409, "Conflict", "The fleet's identifiers collide with objects that already exist (the same seed on the same counts, after deletions?); nothing was created. Use another seed.");
     }
     throw e;
+  } finally {
+    if (worker) await releaseWorker(worker, finished);
   }
 }
 
@@ -106,6 +118,7 @@ class FleetRun {
     private readonly tx: SqlExecutor,
     private readonly tenant: FleetTenant,
     private readonly seed: string,
+    private readonly worker: DeviceSliceWorker | undefined,
   ) {
     const deviceManagement = ctx.model.entityType("deviceManagement").navigation;
     this.tables = {
@@ -145,12 +158,12 @@ class FleetRun {
     this.random = new SeededRandom(`${this.seed}|${users}|${groups}|${managed}|${entra}|${autopilot}`);
 
     const active = await new DynamicMembership(this.ctx.model, this.ctx.entities, new Memberships()).activeRules(this.tx, this.tenant.id);
-    const deviceRules: RuleOfGroup[] = active.filter((a) => a.rule.subject === "device").map((a) => ({ groupId: a.group.id, matches: a.rule.matches }));
-    const userRules: RuleOfGroup[] = active.filter((a) => a.rule.subject === "user").map((a) => ({ groupId: a.group.id, matches: a.rule.matches }));
+    const deviceRules: RuleOfGroup[] = active.filter((a) => a.rule.subject === "device").map((a) => ({ groupId: a.group.id, rule: String(a.group.doc.membershipRule), matches: a.rule.matches }));
+    const userRules: RuleOfGroup[] = active.filter((a) => a.rule.subject === "user").map((a) => ({ groupId: a.group.id, rule: String(a.group.doc.membershipRule), matches: a.rule.matches }));
 
     const newGroups = Array.from({ length: request.groups }, (_, i) => fleetGroup(this.random, groups + i + 1, this.nowMs));
     await this.ctx.entities.insertMany(this.tx, t.groups, this.tenant.id, newGroups.map((g) => g.entity));
-    const newDeviceRules = newGroups.filter((g) => g.rule).map((g) => ({ groupId: g.entity.id, matches: g.rule!.matches }));
+    const newDeviceRules = newGroups.filter((g) => g.rule).map((g) => ({ groupId: g.entity.id, rule: String(g.entity.doc.membershipRule), matches: g.rule!.matches }));
     await this.matchExistingDevices(newDeviceRules);
     deviceRules.push(...newDeviceRules);
 
@@ -267,30 +280,32 @@ class FleetRun {
     }
     // Primary users go round-robin in name order, so the user columns of managed devices fill their indexes in order.
     const owners = [...pool].sort((a, b) => (a.userPrincipalName.toLowerCase() < b.userPrincipalName.toLowerCase() ? -1 : 1));
-    const ids = new DeviceIds(this.random);
+    const t = this.tables;
+    const layouts = { managed: rowLayout(this.tx.dialect, t.managed), entra: rowLayout(this.tx.dialect, t.devices), autopilot: rowLayout(this.tx.dialect, t.autopilot) };
+    // The devices' draws continue this call's random sequence (they are its last draws).
+    const plan: DevicePlan = {
+      tenantId: this.tenant.id,
+      randomState: this.random.state(),
+      existingManaged,
+      devices: request.devices,
+      autopilot: request.autopilot,
+      nowMs: this.nowMs,
+      owners,
+      rules: rules.map((r) => ({ groupId: r.groupId, rule: r.rule })),
+      staticMembers: [...staticMembers],
+      layouts,
+      sliceSize: SLICE,
+      firstSliceSize: FIRST_DEVICE_SLICE,
+    };
     let autopilotDevices = 0;
-    for (let done = 0; done < request.devices; done += SLICE) {
-      const managed: StoredEntity[] = [];
-      const entra: StoredEntity[] = [];
-      const identities: StoredEntity[] = [];
-      const end = Math.min(request.devices, done + SLICE);
-      for (let i = done; i < end; i++) {
-        const ordinal = existingManaged + i + 1;
-        const user = owners.length > 0 ? owners[(ordinal - 1) % owners.length] : undefined;
-        // Oldest first within the call (lastOrdinal - ordinal), after every device of earlier calls (+ firstOrdinal).
-        const device = fleetDevice(this.random, ids, ordinal, existingManaged + request.devices - i, user, request.autopilot, this.nowMs);
-        managed.push(device.managed);
-        this.newManagedIds.push(device.managed.id);
-        entra.push(device.entra);
-        if (device.autopilot) identities.push(device.autopilot);
-        this.matchDevice(device.entra, rules);
-        for (const groupId of staticMembers.get(i) ?? []) this.memberships.add(groupId, device.entra.id, "device", false);
-      }
-      await this.ctx.entities.insertMany(this.tx, this.tables.managed, this.tenant.id, managed);
-      await this.ctx.entities.insertMany(this.tx, this.tables.devices, this.tenant.id, entra);
-      await this.ctx.entities.insertMany(this.tx, this.tables.autopilot, this.tenant.id, identities);
+    for await (const slice of sliceSource(plan, this.worker)) {
+      for (const id of slice.managedIds) this.newManagedIds.push(id);
+      await this.ctx.entities.insertEncoded(this.tx, layouts.managed, slice.managed);
+      await this.ctx.entities.insertEncoded(this.tx, layouts.entra, slice.entra);
+      await this.ctx.entities.insertEncoded(this.tx, layouts.autopilot, slice.autopilot);
+      for (const m of slice.memberships) this.memberships.add(m.groupId, m.memberId, m.memberType, m.dynamic);
       await this.memberships.flushIfFull();
-      autopilotDevices += identities.length;
+      autopilotDevices += slice.autopilotCount;
     }
     return autopilotDevices;
   }

@@ -17,13 +17,23 @@ export class SeededRandom {
   private c: number;
   private d: number;
 
-  constructor(seed: string) {
+  /** From a seed text, or from a `state()` to continue that generator's sequence (on another thread). */
+  constructor(seed: string | readonly number[]) {
+    if (typeof seed !== "string") {
+      [this.a, this.b, this.c, this.d] = seed;
+      return;
+    }
     const h = createHash("sha256").update(seed).digest();
     this.a = h.readUInt32LE(0);
     this.b = h.readUInt32LE(4);
     this.c = h.readUInt32LE(8);
     this.d = h.readUInt32LE(12);
     for (let i = 0; i < 12; i++) this.next();
+  }
+
+  /** Where the sequence stands: a generator built from it draws what this one would draw next. */
+  state(): number[] {
+    return [this.a, this.b, this.c, this.d];
   }
 
   /** A uniform 32-bit unsigned integer. */
