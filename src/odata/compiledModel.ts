@@ -41,6 +41,11 @@ export interface StorageColumn {
    * over the row (referred to by its table's name) with no bound values. Set by the area that overlays it.
    */
   readSql?: (dialect: SqlDialect) => string;
+  /**
+   * With readSql: `$filter` equality with a value in a form an index on the stored column can serve, the same
+   * truth value as `readSql = value` (see EqualsSql in src/odata/filter/toSql.ts).
+   */
+  readEquals?: (dialect: SqlDialect, paramSql: string, value: unknown) => string;
 }
 
 /** Where the rows of one entity collection live. */

@@ -22,7 +22,7 @@ import type { EntityStore, PatchValue, StoredEntity } from "../../store/entitySt
 import { insertRows } from "../../store/multiRowInsert.js";
 import type { MembershipChange, Memberships } from "../../directory/memberships.js";
 import type { GraphContext } from "../graphContext.js";
-import { currentMark, dropScope, MARK_FIELD, markOf, reachedSql, recordScope, shownStatusSql, type ScopeTables } from "./outstandingScopes.js";
+import { currentMark, dropScope, MARK_FIELD, markOf, reachedSql, recordScope, shownStatusEqualsSql, shownStatusSql, type ScopeTables } from "./outstandingScopes.js";
 
 /** Kind of the per-device work_log entries (and of per-device items an older store may still hold). */
 export const AUTOPILOT_SYNC_WORK = "autopilotSync";
@@ -54,6 +54,23 @@ export interface IdentityAssignmentState {
   _settledDetailed?: string;
   _settledIntended?: string | null;
 }
+
+/** The document fields a settling step reads (every one a string or null). */
+const STEP_FIELDS = [
+  "deploymentProfileAssignmentStatus",
+  "deploymentProfileAssignmentDetailedStatus",
+  "azureAdDeviceId",
+  "model",
+  "_deploymentProfileId",
+  "_intendedProfileId",
+  "_intendedOutcome",
+  "_intendedDetailedStatus",
+  "_directProfileId",
+  "_evaluation",
+  "_settledStatus",
+  "_settledDetailed",
+  "_settledIntended",
+] as const;
 
 /** What a scope-wide change reaches. */
 export type EvaluationScope = { kind: "all" } | { kind: "groups"; groupIds: string[] } | { kind: "profileHolders"; profileId: string };
@@ -119,6 +136,9 @@ export class AutopilotAssignments {
     const status = this.identities.columns.find((c) => c.property === "deploymentProfileAssignmentStatus")!;
     const tables = this.scopeTables;
     status.readSql = (dialect) => shownStatusSql(dialect, tables, status.column);
+    // `status eq 'x'` (the `$count` a client polls while settling) tests the stored column first, so the overlay's
+    // per-row predicate runs only on the rows storing that status (PostgreSQL, 100,000 identities: 1.1 s → 50 ms).
+    status.readEquals = (dialect, param, value) => shownStatusEqualsSql(dialect, tables, status.column, param, String(value));
   }
 
   private readonly scopeTables: ScopeTables;
@@ -348,29 +368,55 @@ export class AutopilotAssignments {
         // A keyset cursor over seq (kept in the item's payload, written in the step's transaction): rows before
         // it never need reading again, so each batch costs its own rows, not the table's.
         const afterSeq = Number(item.payload.afterSeq ?? 0);
+        // A scope's step covers the next SETTLE_BATCH identity rows by seq, reached or not: bounding the range
+        // first keeps the step on the seq index whatever the planner guesses of the reach predicate (PostgreSQL
+        // guessed a handful of rows and sorted every remaining row of the tenant, each step ~1 s at 100,000).
+        let upTo: number | undefined;
+        let more = false;
+        if (isScope) {
+          const p = tx.dialect.param.bind(tx.dialect);
+          const [range] = await tx.all(
+            `SELECT MAX(seq) AS hi, COUNT(*) AS n FROM (SELECT seq FROM ${t} WHERE tenant_id = ${p(1)} AND seq > ${p(2)} ORDER BY seq LIMIT ${p(3)}) w`,
+            [item.tenantId, afterSeq, SETTLE_BATCH],
+          );
+          more = Number(range.n) === SETTLE_BATCH;
+          upTo = range.hi === null || range.hi === undefined ? undefined : Number(range.hi);
+        }
         const tenant = mark(item.tenantId);
         const after = mark(afterSeq);
+        const range = upTo === undefined ? "" : ` AND ${t}.seq <= ${mark(upTo)}`;
         const which = isScope
           ? reachedSql(tx.dialect, this.scopeTables, t, mark(item.id))
           : `${tx.dialect.compareText(`${t}.${status}`, "=", mark("pending"))} AND ${tx.dialect.jsonText(`${t}.doc`, "_evaluation")} = ${mark(item.id)}
              AND NOT ${reachedSql(tx.dialect, this.scopeTables, t)}`;
-        const rows = await tx.all(
-          `SELECT id, odata_type, seq, doc FROM ${t} WHERE ${t}.tenant_id = ${tenant} AND ${t}.seq > ${after} AND ${which}
-           ORDER BY ${t}.seq LIMIT ${mark(SETTLE_BATCH)}${tx.dialect.lockForUpdate}`,
-          params,
-        );
-        const more = rows.length === SETTLE_BATCH;
+        // Only the fields the evaluation reads, not the whole document (PostgreSQL: less jsonb to send and parse).
+        const fields = `${tx.dialect.jsonFields(`${t}.doc`, STEP_FIELDS)} AS fields`;
+        const rows =
+          isScope && upTo === undefined
+            ? []
+            : await tx.all(
+                `SELECT id, odata_type, seq, ${fields} FROM ${t} WHERE ${t}.tenant_id = ${tenant} AND ${t}.seq > ${after}${range} AND ${which}
+                 ORDER BY ${t}.seq${isScope ? "" : ` LIMIT ${mark(SETTLE_BATCH)}`}${tx.dialect.lockForUpdate}`,
+                params,
+              );
+        if (!isScope) more = rows.length === SETTLE_BATCH;
+        const cursor = isScope ? upTo : rows.length ? Number(rows[rows.length - 1].seq) : undefined;
         if (more) {
           const p = tx.dialect.param.bind(tx.dialect);
-          const payload = JSON.stringify({ ...item.payload, afterSeq: Number(rows[rows.length - 1].seq) });
+          const payload = JSON.stringify({ ...item.payload, afterSeq: cursor });
           await tx.run(`UPDATE pending_work SET payload = ${p(1)} WHERE tenant_id = ${p(2)} AND id = ${p(3)}`, [payload, item.tenantId, item.id]);
         } else if (isScope) {
           await dropScope(tx, item.tenantId, item.id);
         }
-        if (rows.length === 0) return { more: false };
+        if (rows.length === 0) return { more, continueNow: true };
         const [{ seq: itemSeq }] = await tx.all(`SELECT seq FROM pending_work WHERE tenant_id = ${tx.dialect.param(1)} AND id = ${tx.dialect.param(2)}`, [item.tenantId, item.id]);
         const settledMark = markOf(Number(itemSeq));
-        const identities: StoredEntity[] = rows.map((r) => ({ id: r.id as string, type: r.odata_type as string, seq: Number(r.seq), doc: typeof r.doc === "string" ? JSON.parse(r.doc) : (r.doc as Record<string, unknown>) }));
+        const identities: StoredEntity[] = rows.map((r) => {
+          const values = (typeof r.fields === "string" ? JSON.parse(r.fields) : r.fields) as unknown[];
+          const doc: Record<string, unknown> = {};
+          for (let i = 0; i < STEP_FIELDS.length; i++) doc[STEP_FIELDS[i]] = values[i] ?? null;
+          return { id: r.id as string, type: r.odata_type as string, seq: Number(r.seq), doc };
+        });
         const unevaluated = identities.filter((i) => isScope || isUnevaluated(i.doc as State));
         const computed = unevaluated.length ? await this.choices(tx, item.tenantId, unevaluated, await this.candidates(tx, item.tenantId)) : new Map<string, ProfileChoice>();
         const buckets = new Map<string, { set: Record<string, PatchValue>; ids: string[]; logged: boolean }>();

@@ -70,3 +70,13 @@ export function reachedSql(dialect: SqlDialect, tables: ScopeTables, ref: string
 export function shownStatusSql(dialect: SqlDialect, tables: ScopeTables, statusColumn: string): string {
   return `(CASE WHEN ${reachedSql(dialect, tables, tables.identities)} THEN 'pending' ELSE ${tables.identities}.${statusColumn} END)`;
 }
+
+/**
+ * `shown status = value` with the same truth value (NULL included) but the stored column tested directly:
+ * pending is shown for a stored pending or a reached row, any other status only for an unreached row storing it.
+ */
+export function shownStatusEqualsSql(dialect: SqlDialect, tables: ScopeTables, statusColumn: string, paramSql: string, value: string): string {
+  const stored = dialect.compareText(`${tables.identities}.${statusColumn}`, "=", paramSql);
+  const reached = reachedSql(dialect, tables, tables.identities);
+  return value.toLowerCase() === "pending" ? `(${stored} OR ${reached})` : `(${stored} AND NOT ${reached})`;
+}
