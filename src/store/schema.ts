@@ -6,7 +6,7 @@ import type { Database, SqlExecutor } from "./database.js";
 import { isDerivedColumn } from "./derivedColumns.js";
 import { sqliteDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 interface ExistingColumn {
   name: string;
@@ -156,6 +156,12 @@ function fixedMigrations(ddl: Ddl): string[] {
     [
       "CREATE INDEX IF NOT EXISTS group_members_by_member_group ON group_members (tenant_id, member_id, group_id)",
     ].join(";\n"),
+    // 9: columns declared stored (an Autopilot identity's status) are written on SQLite too, and bookkeeping
+    // columns (its `_markSeq`) are added and filled from the documents; both in the reconciliation below, the
+    // version keeping an older Allot, which would derive the status again and not write the mark, off the store.
+    [
+      "CREATE INDEX IF NOT EXISTS group_members_by_member_group ON group_members (tenant_id, member_id, group_id)",
+    ].join(";\n"),
   ];
 }
 
@@ -201,7 +207,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
     const existing = new Map((await ddl.existingColumns(db, table.name)).map((c) => [c.name, c]));
     for (const c of table.columns) {
       const found = existing.get(c.column);
-      if (!found) await db.exec(`ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnDefinition(c)}`);
+      if (!found) await addColumn(db, ddl, table, c);
       else if (found.generated !== isDerivedColumn(db.dialect, c)) await convertColumn(db, ddl, table, c);
     }
     await db.exec(indexes.join(";\n"));
@@ -210,6 +216,19 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
 
   await db.run(upsert, [String(SCHEMA_VERSION)]);
 }
+
+/** A column the model added: a written one is filled from the documents already stored. */
+async function addColumn(db: Database, ddl: Ddl, table: StorageTable, c: StorageColumn) {
+  await db.exec(
+    [
+      `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnDefinition(c)}`,
+      ...(isDerivedColumn(db.dialect, c) ? [] : [`UPDATE ${table.name} SET ${c.column} = ${db.dialect.typed(db.dialect.jsonText("doc", c.property), valueKind(c))}`]),
+    ].join(";\n"),
+  );
+}
+
+const valueKind = (c: StorageColumn) =>
+  c.type === "Edm.Boolean" ? "boolean" : c.type === "Edm.Int32" || c.type === "Edm.Int64" ? "integer" : c.type === "Edm.Double" ? "real" : "text";
 
 /**
  * A column written before and derived now, or the other way round (a store of schema version 5 or less, or a
