@@ -197,22 +197,31 @@ export class AutopilotAssignments {
    * the whole batch, each led by the batch's own keys (the Entra devices by their indexed device id, then the
    * memberships of those objects).
    */
-  private async groupsOf(x: SqlExecutor, tenantId: string, identities: readonly StoredEntity[], relevant: ReadonlySet<string>): Promise<Map<string, Set<string>>> {
+  private async groupsOf(x: SqlExecutor, tenantId: string, identities: readonly StoredEntity[], relevant: ReadonlySet<string>, linkedDevices?: ReadonlyMap<string, string>): Promise<Map<string, Set<string>>> {
     const out = new Map<string, Set<string>>();
-    const identityOfDevice = new Map<string, string>();
-    for (const i of identities) {
-      const deviceId = String(i.doc.azureAdDeviceId ?? "").toLowerCase();
-      if (deviceId) identityOfDevice.set(deviceId, i.id);
+    if (relevant.size === 0) return out;
+    const identityOf = new Map<string, string>();
+    if (linkedDevices) {
+      for (const i of identities) {
+        const deviceObjectId = linkedDevices.get(i.id);
+        if (deviceObjectId) identityOf.set(deviceObjectId, i.id);
+      }
+    } else {
+      const identityOfDevice = new Map<string, string>();
+      for (const i of identities) {
+        const deviceId = String(i.doc.azureAdDeviceId ?? "").toLowerCase();
+        if (deviceId) identityOfDevice.set(deviceId, i.id);
+      }
+      if (identityOfDevice.size === 0) return out;
+      const params: unknown[] = [];
+      const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
+      const linked = await x.all(
+        `SELECT id, p_device_id FROM ${this.entraDevices.name} WHERE tenant_id = ${mark(tenantId)} AND ${x.dialect.foldText("p_device_id")} IN (${[...identityOfDevice.keys()].map(mark).join(", ")})`,
+        params,
+      );
+      for (const r of linked) identityOf.set(r.id as string, identityOfDevice.get(String(r.p_device_id).toLowerCase())!);
     }
-    if (relevant.size === 0 || identityOfDevice.size === 0) return out;
-    const params: unknown[] = [];
-    const mark = (v: unknown) => (params.push(v), x.dialect.param(params.length));
-    const linked = await x.all(
-      `SELECT id, p_device_id FROM ${this.entraDevices.name} WHERE tenant_id = ${mark(tenantId)} AND ${x.dialect.foldText("p_device_id")} IN (${[...identityOfDevice.keys()].map(mark).join(", ")})`,
-      params,
-    );
-    if (linked.length === 0) return out;
-    const identityOf = new Map(linked.map((r) => [r.id as string, identityOfDevice.get(String(r.p_device_id).toLowerCase())!]));
+    if (identityOf.size === 0) return out;
     const memberParams: unknown[] = [];
     const m = (v: unknown) => (memberParams.push(v), x.dialect.param(memberParams.length));
     const rows = await x.all(
@@ -229,9 +238,16 @@ export class AutopilotAssignments {
   }
 
   /** The engine's choice for each identity, from memberships read for all of them at once. */
-  async choices(x: SqlExecutor, tenantId: string, identities: readonly StoredEntity[], candidates: readonly ProfileCandidate[]): Promise<Map<string, ProfileChoice>> {
+  async choices(
+    x: SqlExecutor,
+    tenantId: string,
+    identities: readonly StoredEntity[],
+    candidates: readonly ProfileCandidate[],
+    /** Each identity's Entra device object, when the caller read it already (identity id → device object id). */
+    linkedDevices?: ReadonlyMap<string, string>,
+  ): Promise<Map<string, ProfileChoice>> {
     const relevant = new Set(candidates.flatMap((c) => c.targets.flatMap((t) => (t.kind === "allDevices" ? [] : [t.groupId]))));
-    const groups = await this.groupsOf(x, tenantId, identities, relevant);
+    const groups = await this.groupsOf(x, tenantId, identities, relevant, linkedDevices);
     const none = new Set<string>();
     const out = new Map<string, ProfileChoice>();
     for (const identity of identities) {
@@ -392,7 +408,11 @@ export class AutopilotAssignments {
           : `${tx.dialect.compareText(`${t}.${status}`, "=", mark("pending"))} AND ${tx.dialect.jsonText(`${t}.doc`, "_evaluation")} = ${mark(item.id)}
              AND NOT ${reachedSql(tx.dialect, this.scopeTables, t)}`;
         // Only the fields the evaluation reads, not the whole document (PostgreSQL: less jsonb to send and parse).
-        const fields = `${tx.dialect.jsonFields(`${t}.doc`, STEP_FIELDS)} AS fields`;
+        // With them, each identity's Entra device object (by the indexed device id, as the reach test finds it),
+        // so the engine's membership read needs no second lookup of the devices.
+        const fold = tx.dialect.foldText.bind(tx.dialect);
+        const fields = `${tx.dialect.jsonFields(`${t}.doc`, STEP_FIELDS)} AS fields, (SELECT e.id FROM ${this.entraDevices.name} e
+          WHERE e.tenant_id = ${t}.tenant_id AND ${fold("e.p_device_id")} = ${fold(`${t}.p_azure_ad_device_id`)} LIMIT 1) AS device_object_id`;
         const rows =
           isScope && upTo === undefined
             ? []
@@ -420,7 +440,9 @@ export class AutopilotAssignments {
           return { id: r.id as string, type: r.odata_type as string, seq: Number(r.seq), doc };
         });
         const unevaluated = identities.filter((i) => isScope || isUnevaluated(i.doc as State));
-        const computed = unevaluated.length ? await this.choices(tx, item.tenantId, unevaluated, await this.candidates(tx, item.tenantId)) : new Map<string, ProfileChoice>();
+        const linkedDevices = new Map<string, string>();
+        for (const r of rows) if (r.device_object_id) linkedDevices.set(r.id as string, r.device_object_id as string);
+        const computed = unevaluated.length ? await this.choices(tx, item.tenantId, unevaluated, await this.candidates(tx, item.tenantId), linkedDevices) : new Map<string, ProfileChoice>();
         const buckets = new Map<string, { set: Record<string, PatchValue>; ids: string[]; logged: boolean }>();
         const add = (key: string, set: Record<string, PatchValue>, id: string, logged: boolean) => {
           const b = buckets.get(key) ?? { set, ids: [], logged };
