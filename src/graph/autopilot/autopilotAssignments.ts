@@ -375,9 +375,10 @@ export class AutopilotAssignments {
     return {
       apply: async (tx, item, at, owner) => {
         // Right after a bulk load (or with autovacuum off) PostgreSQL has no statistics and would scan whole
-        // tables for each step's membership probes (src/store/plannerStatistics.ts). The identities and scopes are
-        // read by the seq range and by key only, whatever the statistics: analyzing them cost the first step ~1.3 s.
-        await refreshPlannerStatistics(tx, [this.entraDevices.name, "group_members"]);
+        // tables for the step's membership read by a list of members (src/store/plannerStatistics.ts). The other
+        // tables are read by the seq range and by key, one row at a time, whatever the statistics: analyzing the
+        // identities, devices and scopes too cost the first step ~1.3 s more at 100,000.
+        await refreshPlannerStatistics(tx, ["group_members"]);
         const params: unknown[] = [];
         const mark = (v: unknown) => (params.push(v), tx.dialect.param(params.length));
         const t = this.identities.name;
