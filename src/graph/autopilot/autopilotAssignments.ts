@@ -35,13 +35,6 @@ const BATCH = 2000;
  * writes on a loaded machine (better-sqlite3 holds the server's thread for the whole step).
  */
 export const SETTLE_BATCH = 5000;
-/**
- * PostgreSQL's steps are larger: its statements run in the database's process, not on the server's thread, so a
- * longer step delays no request, and each step's fixed part (the cursor and range reads, candidates, statistics
- * check, COMMIT with its WAL flush) is paid a third as often.
- */
-export const POSTGRES_SETTLE_BATCH = 15_000;
-const settleBatch = (dialect: { name: string }) => (dialect.name === "postgres" ? POSTGRES_SETTLE_BATCH : SETTLE_BATCH);
 
 /** Bookkeeping kept in the identity's document beside its Graph properties (never serialized). */
 export interface IdentityAssignmentState {
@@ -391,7 +384,6 @@ export class AutopilotAssignments {
         const t = this.identities.name;
         const status = this.identities.columns.find((c) => c.property === "deploymentProfileAssignmentStatus")!.column;
         const isScope = item.payload.scope === true;
-        const batch = settleBatch(tx.dialect);
         // A keyset cursor over seq (kept in the item's payload, written in the step's transaction): rows before
         // it never need reading again, so each batch costs its own rows, not the table's.
         const afterSeq = Number(item.payload.afterSeq ?? 0);
@@ -404,9 +396,9 @@ export class AutopilotAssignments {
           const p = tx.dialect.param.bind(tx.dialect);
           const [range] = await tx.all(
             `SELECT MAX(seq) AS hi, COUNT(*) AS n FROM (SELECT seq FROM ${t} WHERE tenant_id = ${p(1)} AND seq > ${p(2)} ORDER BY seq LIMIT ${p(3)}) w`,
-            [item.tenantId, afterSeq, batch],
+            [item.tenantId, afterSeq, SETTLE_BATCH],
           );
-          more = Number(range.n) === batch;
+          more = Number(range.n) === SETTLE_BATCH;
           upTo = range.hi === null || range.hi === undefined ? undefined : Number(range.hi);
         }
         const tenant = mark(item.tenantId);
@@ -427,10 +419,10 @@ export class AutopilotAssignments {
             ? []
             : await tx.all(
                 `SELECT id, odata_type, seq, ${fields} FROM ${t} WHERE ${t}.tenant_id = ${tenant} AND ${t}.seq > ${after}${range} AND ${which}
-                 ORDER BY ${t}.seq${isScope ? "" : ` LIMIT ${mark(batch)}`}${tx.dialect.lockForUpdate}`,
+                 ORDER BY ${t}.seq${isScope ? "" : ` LIMIT ${mark(SETTLE_BATCH)}`}${tx.dialect.lockForUpdate}`,
                 params,
               );
-        if (!isScope) more = rows.length === batch;
+        if (!isScope) more = rows.length === SETTLE_BATCH;
         const cursor = isScope ? upTo : rows.length ? Number(rows[rows.length - 1].seq) : undefined;
         if (more) {
           const p = tx.dialect.param.bind(tx.dialect);
