@@ -92,7 +92,13 @@ export function filterResolver(model: CompiledModel, table: StorageTable, type: 
     if (!p.filterable || !vt) throw badRequest(`Filtering on the property '${name}' of '${type.qualifiedName}' is not supported.`);
     if (p.collection) return { collection: true, documentSql: "doc", jsonName: name, type: vt };
     const column = table.columns.find((c) => c.property === name)!;
-    return { collection: false, sql: column.readSql ? column.readSql(dialect) : column.column, type: vt };
+    const readEquals = column.readEquals;
+    return {
+      collection: false,
+      sql: column.readSql ? column.readSql(dialect) : column.column,
+      type: vt,
+      equalsSql: readEquals && ((param, value) => readEquals(dialect, param, value)),
+    };
   };
 }
 

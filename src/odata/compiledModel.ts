@@ -36,11 +36,18 @@ export interface StorageColumn {
   column: string;
   type: ColumnType;
   indexed: boolean;
+  /** Written on every backend even when unindexed (see PropertyDecl.stored). */
+  stored?: boolean;
   /**
    * The value reads show, when it is not the stored column (`$filter`, `$orderby`, `$count`): a SQL expression
    * over the row (referred to by its table's name) with no bound values. Set by the area that overlays it.
    */
   readSql?: (dialect: SqlDialect) => string;
+  /**
+   * With readSql: `$filter` equality with a value in a form an index on the stored column can serve, the same
+   * truth value as `readSql = value` (see EqualsSql in src/odata/filter/toSql.ts).
+   */
+  readEquals?: (dialect: SqlDialect, paramSql: string, value: unknown) => string;
 }
 
 /** Where the rows of one entity collection live. */
@@ -271,7 +278,10 @@ export class CompiledModel {
         if (prop === "id" || p.collection || !(p.filterable || p.sortable)) continue;
         const type: ColumnType | undefined = isPrimitive(p.type) ? p.type : this.enumTypes.has(p.type) ? "enum" : undefined;
         if (!type) continue;
-        columns.set(prop, { property: prop, column: `p_${snakeCase(prop)}`, type, indexed: p.indexed !== false });
+        columns.set(prop, { property: prop, column: `p_${snakeCase(prop)}`, type, indexed: p.indexed !== false, ...(p.stored ? { stored: true } : {}) });
+      }
+      for (const field of t.decl.bookkeepingColumns ?? []) {
+        columns.set(field, { property: field, column: `b_${snakeCase(field.replace(/^_+/, ""))}`, type: "Edm.String", indexed: false, stored: true });
       }
       t.derived.forEach(visit);
     };

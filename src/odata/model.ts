@@ -35,6 +35,11 @@ export interface PropertyDecl {
    * descriptive texts of big tables, where every index costs each bulk-loaded row a B-tree insert.
    */
   indexed?: boolean;
+  /**
+   * Keep the column written even without an index (SQLite otherwise derives an unindexed column from the
+   * document, which a full read of the tenant's rows then parses for every row): for a status that clients poll.
+   */
+  stored?: boolean;
   maxLength?: number;
   /** Set on create when the body leaves the property out. */
   default?: unknown;
@@ -91,6 +96,11 @@ export interface EntityTypeDecl extends StructuredTypeDecl {
    * answering 204 (directory) or 200 with the entity (Intune, spec §4.10).
    */
   flavor?: "directory" | "intune";
+  /**
+   * Top-level document fields that are no Graph property but that the area's own statements test on every row:
+   * each is kept in a written, unindexed text column beside the document (never filterable or returned).
+   */
+  bookkeepingColumns?: string[];
 }
 
 export type ComplexTypeDecl = StructuredTypeDecl;

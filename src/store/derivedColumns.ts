@@ -4,13 +4,15 @@
 // generated column makes every UPDATE of the document re-extract each indexed value for the old and the new row
 // (measured: reassigning 30,000 MMD devices settled 25% slower with them generated, and a bare UPDATE of the
 // documents took 4x as long). Date-time columns stay written too, since the store keeps them in canonical form
-// (canonicalDateTime) whatever form the document has. PostgreSQL writes every column (its generated columns are
+// (canonicalDateTime) whatever form the document has, and so do columns declared stored (a status a client polls
+// with a $count over every row, the bookkeeping fields an overlay tests per row): reading a written column costs
+// no parse of the document. PostgreSQL writes every column (its generated columns are
 // stored ones, no cheaper than a written column).
 
 import type { StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { SqlDialect } from "./sqlDialect.js";
 
-export const isDerivedColumn = (dialect: SqlDialect, c: StorageColumn) => dialect.name === "sqlite" && c.type !== "Edm.DateTimeOffset" && !c.indexed;
+export const isDerivedColumn = (dialect: SqlDialect, c: StorageColumn) => dialect.name === "sqlite" && c.type !== "Edm.DateTimeOffset" && !c.indexed && !c.stored;
 
 const written = new Map<SqlDialect, WeakMap<StorageTable, StorageColumn[]>>();
 

@@ -6,7 +6,7 @@ import type { Database, SqlExecutor } from "./database.js";
 import { isDerivedColumn } from "./derivedColumns.js";
 import { sqliteDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 interface ExistingColumn {
   name: string;
@@ -162,6 +162,13 @@ function fixedMigrations(ddl: Ddl): string[] {
       `CREATE TABLE IF NOT EXISTS mmd_device_profiles (tenant_id TEXT NOT NULL, managed_device_id TEXT NOT NULL, persona TEXT NOT NULL,
          status TEXT NOT NULL, PRIMARY KEY (tenant_id, managed_device_id))`,
     ].join(";\n"),
+    // 10: columns declared stored (an Autopilot identity's status) are written on SQLite too, and bookkeeping
+    // columns (its `_markSeq`) are added and filled from the documents; both happen in the column reconciliation
+    // below, so this step has no statement of its own: the version number keeps an older Allot, which would derive
+    // the status again and not write the mark, off the store.
+    [
+      "SELECT 1",
+    ].join(";\n"),
   ];
 }
 
@@ -207,7 +214,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
     const existing = new Map((await ddl.existingColumns(db, table.name)).map((c) => [c.name, c]));
     for (const c of table.columns) {
       const found = existing.get(c.column);
-      if (!found) await db.exec(`ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnDefinition(c)}`);
+      if (!found) await addColumn(db, ddl, table, c);
       else if (found.generated !== isDerivedColumn(db.dialect, c)) await convertColumn(db, ddl, table, c);
     }
     await db.exec(indexes.join(";\n"));
@@ -216,6 +223,19 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
 
   await db.run(upsert, [String(SCHEMA_VERSION)]);
 }
+
+/** A column the model added: a written one is filled from the documents already stored. */
+async function addColumn(db: Database, ddl: Ddl, table: StorageTable, c: StorageColumn) {
+  await db.exec(
+    [
+      `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnDefinition(c)}`,
+      ...(isDerivedColumn(db.dialect, c) ? [] : [`UPDATE ${table.name} SET ${c.column} = ${db.dialect.typed(db.dialect.jsonText("doc", c.property), valueKind(c))}`]),
+    ].join(";\n"),
+  );
+}
+
+const valueKind = (c: StorageColumn) =>
+  c.type === "Edm.Boolean" ? "boolean" : c.type === "Edm.Int32" || c.type === "Edm.Int64" ? "integer" : c.type === "Edm.Double" ? "real" : "text";
 
 /**
  * A column written before and derived now, or the other way round (a store of schema version 5 or less, or a

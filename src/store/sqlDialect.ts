@@ -23,6 +23,8 @@ export interface SqlDialect {
   orderText(columnSql: string): string;
   /** The text of a top-level field of a JSON document column. */
   jsonText(documentColumnSql: string, field: string): string;
+  /** A JSON array of top-level fields of a JSON document column, in order, null for an absent one (one parse per row). */
+  jsonFields(documentColumnSql: string, fields: readonly string[]): string;
   /** `column IN (the list bound at paramSql)`: a list of any length as one parameter (see bindList). */
   inList(columnSql: string, paramSql: string): string;
   bindList(values: readonly string[]): unknown;
@@ -61,6 +63,7 @@ export const sqliteDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM json_each(${doc}, '$.${name}') AS e WHERE ${predicate("e.value COLLATE NOCASE")})`,
   orderText: (c) => c,
   jsonText: (doc, field) => `json_extract(${doc}, '$.${field}')`,
+  jsonFields: (doc, fields) => `json_extract(${doc}, ${fields.map((f) => `'$.${f}'`).join(", ")})`,
   inList: (c, p) => `${c} IN (SELECT value FROM json_each(${p}))`,
   bindList: (values) => JSON.stringify(values),
   inPairs: (a, b, p) => `(${a}, ${b}) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(${p}))`,
@@ -87,6 +90,7 @@ export const postgresDialect: SqlDialect = {
     `EXISTS (SELECT 1 FROM jsonb_array_elements_text(${doc}->'${name}') AS e(v) WHERE ${predicate("e.v")})`,
   orderText: (c) => `lower(${c})`,
   jsonText: (doc, field) => `(${doc}->>'${field}')`,
+  jsonFields: (doc, fields) => `jsonb_build_array(${fields.map((f) => `${doc}->'${f}'`).join(", ")})`,
   inList: (c, p) => `${c} = ANY(${p}::text[])`,
   bindList: (values) => [...values],
   inPairs: (a, b, p) => `(${a}, ${b}) IN (SELECT e->>0, e->>1 FROM jsonb_array_elements(${p}::jsonb) AS e)`,

@@ -54,6 +54,35 @@ for (const backend of await backendsToTest()) {
       }
     });
 
+    it("a group reaching part of a tenant larger than one settling step: `eq` on the status agrees with the overlay, only the group settles", async () => {
+      const s = await startTestServer(backend, { lifecycle: "2s" });
+      try {
+        const fleet = await s.call("POST", "/_allot/fleet", { devices: 11000, groups: 24, autopilot: true, seed: "bulk-partial" });
+        assert.equal(fleet.status, 201, fleet.text);
+        const total = fleet.body.autopilotDevices as number;
+        assert.ok(total > 5000, `more identities than one step settles (${total})`);
+        const groups = (await s.call("GET", `/groups?$filter=${encodeURIComponent("displayName eq 'FLT00010 - Autopilot - Sensitive data'")}`)).body.value;
+        const profile = await createProfile(s);
+        assert.equal((await s.call("POST", `${PROFILES}/${profile}/assignments`, group(groups[0].id))).status, 201);
+        // `eq` is written as a test of the stored column; `not (… ne …)` still reads the overlay expression itself.
+        const countWhere = async (filter: string) =>
+          (await s.call("GET", `${IDENTITIES}?$count=true&$top=1&$filter=${encodeURIComponent(filter)}`)).body["@odata.count"] as number;
+        const during: Record<string, number> = {};
+        for (const status of ["pending", "notAssigned", "assignedInSync"]) {
+          during[status] = await countWith(s, status);
+          assert.equal(during[status], await countWhere(`not (deploymentProfileAssignmentStatus ne '${status}')`), `eq '${status}' agrees with the overlay`);
+        }
+        assert.equal(await countWhere("deploymentProfileAssignmentStatus in ('pending', 'notAssigned')"), during.pending + during.notAssigned);
+        assert.equal(during.pending + during.notAssigned + during.assignedInSync, total);
+        assert.ok(during.pending > 0 && during.notAssigned > 0, `the group reaches part of the tenant (${during.pending} of ${total})`);
+        await until(async () => (await countWith(s, "pending")) === 0, 60_000, "settled");
+        assert.equal(await countWith(s, "assignedInSync"), during.pending, "every device the group reached is in sync");
+        assert.equal(await countWith(s, "notAssigned"), during.notAssigned, "no other device changed");
+      } finally {
+        await s.close();
+      }
+    });
+
     it("a device whose choice the change does not alter returns to its state, assigned time unchanged", async () => {
       const s = await startTestServer(backend, { lifecycle: "0.3s" });
       try {

@@ -86,3 +86,38 @@ for (const backend of await backendsToTest()) {
     });
   });
 }
+
+const identities = graphModel.entityType("deviceManagement").navigation.get("windowsAutopilotDeviceIdentities")!.table!;
+
+for (const backend of await backendsToTest()) {
+  describe(`schema migration from version 8 (${backend})`, () => {
+    const store = freshStore(backend);
+    let db: Database;
+    const entities = new EntityStore(graphModel);
+    const mark = identities.columns.find((c) => c.property === "_markSeq")!;
+    const status = identities.columns.find((c) => c.property === "deploymentProfileAssignmentStatus")!;
+
+    before(async () => {
+      db = await openDatabase(store);
+      await migrate(db, graphModel);
+      await entities.insert(db, identities, T1, { id: "a-1", type: "windowsAutopilotDeviceIdentity", doc: { id: "a-1", deploymentProfileAssignmentStatus: "assignedInSync", _markSeq: "0000000000000042" } });
+      // Version 8's shape: no mark column, and on SQLite the status derived from the document.
+      await db.exec(`ALTER TABLE ${identities.name} DROP COLUMN ${mark.column}`);
+      if (db.kind === "sqlite") {
+        await db.exec(`ALTER TABLE ${identities.name} DROP COLUMN ${status.column}; ALTER TABLE ${identities.name} ADD COLUMN ${status.column} TEXT COLLATE NOCASE GENERATED ALWAYS AS (json_extract(doc, '$.deploymentProfileAssignmentStatus')) VIRTUAL`);
+      }
+      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["8"]);
+    });
+    after(async () => {
+      await db.close();
+      if (store.kind === "postgres" && store.schema) await dropPostgresSchema(store.schema);
+    });
+
+    it("the identities' mark column is added and filled from the documents, the status is a written column", async () => {
+      await migrate(db, graphModel);
+      assert.ok(!(await generatedColumns(db, identities.name)).includes(status.column), "the status is written");
+      const [row] = await db.all(`SELECT ${mark.column} AS mark, ${status.column} AS status FROM ${identities.name} WHERE tenant_id = ${db.dialect.param(1)}`, [T1]);
+      assert.deepEqual([row.mark, row.status], ["0000000000000042", "assignedInSync"]);
+    });
+  });
+}

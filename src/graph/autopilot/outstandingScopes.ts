@@ -45,6 +45,8 @@ export async function dropScope(x: SqlExecutor, tenantId: string, workId: string
 export interface ScopeTables {
   identities: string;
   entraDevices: string;
+  /** The identities' written column of MARK_FIELD (its document field is read only where it is NULL). */
+  markColumn: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export function reachedSql(dialect: SqlDialect, tables: ScopeTables, ref: string
   const fold = (c: string) => dialect.foldText(c);
   const holds = ["_deploymentProfileId", "_intendedProfileId", "_directProfileId"].map((f) => `${field(f)} = s.target`).join(" OR ");
   return `EXISTS (SELECT 1 FROM ${SCOPES_TABLE} s WHERE s.tenant_id = ${ref}.tenant_id${workIdSql ? ` AND s.work_id = ${workIdSql}` : ""}
-    AND s.mark > COALESCE(${field(MARK_FIELD)}, '') AND (s.kind = 'all'
+    AND s.mark > COALESCE(${ref}.${tables.markColumn}, ${field(MARK_FIELD)}, '') AND (s.kind = 'all'
       OR (s.kind = 'profile' AND (${holds}))
       OR (s.kind = 'group' AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = ${ref}.tenant_id AND gm.group_id = s.target
         AND gm.member_id = (SELECT e.id FROM ${tables.entraDevices} e
@@ -69,4 +71,14 @@ export function reachedSql(dialect: SqlDialect, tables: ScopeTables, ref: string
 /** The status a read shows: `pending` while an outstanding scope reaches the identity, else the stored one. */
 export function shownStatusSql(dialect: SqlDialect, tables: ScopeTables, statusColumn: string): string {
   return `(CASE WHEN ${reachedSql(dialect, tables, tables.identities)} THEN 'pending' ELSE ${tables.identities}.${statusColumn} END)`;
+}
+
+/**
+ * `shown status = value` with the same truth value (NULL included) but the stored column tested directly:
+ * pending is shown for a stored pending or a reached row, any other status only for an unreached row storing it.
+ */
+export function shownStatusEqualsSql(dialect: SqlDialect, tables: ScopeTables, statusColumn: string, paramSql: string, value: string): string {
+  const stored = dialect.compareText(`${tables.identities}.${statusColumn}`, "=", paramSql);
+  const reached = reachedSql(dialect, tables, tables.identities);
+  return value.toLowerCase() === "pending" ? `(${stored} OR ${reached})` : `(${stored} AND NOT ${reached})`;
 }

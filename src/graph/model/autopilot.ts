@@ -143,9 +143,11 @@ export const autopilot: ModelPart = {
       name: "windowsAutopilotDeviceIdentity",
       baseType: "entity",
       flavor: "intune",
+      // The mark of the change that last marked or settled the identity (src/graph/autopilot/outstandingScopes.ts).
+      bookkeepingColumns: ["_markSeq"],
       audit: { category: "Enrollment", component: "Enrollment" },
       properties: {
-        deploymentProfileAssignmentStatus: ro("windowsAutopilotProfileAssignmentStatus", { filterable: true, indexed: false }),
+        deploymentProfileAssignmentStatus: ro("windowsAutopilotProfileAssignmentStatus", { filterable: true, indexed: false, stored: true }),
         deploymentProfileAssignmentDetailedStatus: ro("windowsAutopilotProfileAssignmentDetailedStatus"),
         deploymentProfileAssignedDateTime: ro("Edm.DateTimeOffset"),
         groupTag: { ...text, filterable: true },

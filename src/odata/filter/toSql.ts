@@ -19,8 +19,15 @@ export type FilterValueType = "string" | "number" | "boolean" | "guid" | "dateTi
  * 'microsoft.graph.complianceState'; when given for an enum, enum literals must name that type.
  */
 export type ResolvedFilterProperty =
-  | { collection: false; sql: string; type: FilterValueType; edmType?: string } // a real column, e.g. `t.display_name`
+  | { collection: false; sql: string; type: FilterValueType; edmType?: string; equalsSql?: EqualsSql } // a real column, e.g. `t.display_name`
   | { collection: true; documentSql: string; jsonName: string; type: FilterValueType; edmType?: string }; // a JSON array of primitives in the row's document
+
+/**
+ * An index-friendly form of `sql = value` for an operand whose `sql` is an overlay expression (a CASE over the
+ * stored column, which no index serves): the same truth value, NULL included, with the stored column compared
+ * directly. `paramSql` is the bound value, `value` what was bound.
+ */
+export type EqualsSql = (paramSql: string, value: unknown) => string;
 
 /** Resolves a property path to SQL; throws badRequest itself for unknown or non-filterable properties. */
 export type FilterPropertyResolver = (path: string[]) => ResolvedFilterProperty;
@@ -53,6 +60,7 @@ interface Operand {
   edmType?: string;
   /** Lambda elements come out of JSON as text (PostgreSQL) or JSON scalars (SQLite) and need casting. */
   element: boolean;
+  equalsSql?: EqualsSql;
 }
 
 /** A test on one operand; `nullable` when it is NULL (not false) for a NULL operand. */
@@ -194,7 +202,8 @@ function test(operand: Operand, op: ComparisonOperator, literal: LiteralValue, t
   const param = bind(t, value);
   const sqlOp = SQL_OPERATOR[op];
   const sql =
-    operand.type === "number" ? `${typed(operand)} ${sqlOp} CAST(${param} AS NUMERIC)`
+    op === "eq" && operand.equalsSql ? operand.equalsSql(param, value)
+    : operand.type === "number" ? `${typed(operand)} ${sqlOp} CAST(${param} AS NUMERIC)`
     : operand.type === "boolean" ? `${typed(operand)} ${sqlOp} ${param}`
     : t.dialect.compareText(operand.sql, sqlOp, param);
   // OData's `ne` is true when the operand is null; SQL's <> would be NULL.
@@ -273,7 +282,7 @@ function operandOf(expr: FilterExpr, t: Translation): Operand {
   if (property.collection) {
     throw invalid(`The property '${expr.path.join("/")}' is a collection; filter it with any() or all().`);
   }
-  return { sql: property.sql, type: property.type, edmType: property.edmType, element: false };
+  return { sql: property.sql, type: property.type, edmType: property.edmType, element: false, equalsSql: property.equalsSql };
 }
 
 /** The operand as SQL of its own type: JSON elements arrive as text or JSON scalars. */
