@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { backendsToTest, startTestServer, type TestServer } from "../support/allotUnderTest.js";
+import { backendsToTest, startTestServer, allPages, type TestServer } from "../support/allotUnderTest.js";
 
 const MD = "/deviceManagement/managedDevices";
 const CONFIGS = "/deviceManagement/deviceConfigurations";
@@ -13,17 +13,6 @@ const CONFIGS = "/deviceManagement/deviceConfigurations";
 const DEMO_WINDOWS_GROUP = "a110c0de-0000-4000-8000-000000000502";
 const custom = (name: string) => ({ "@odata.type": "#microsoft.graph.windows10CustomConfiguration", displayName: name, omaSettings: [] });
 const groupTarget = (groupId: string) => ({ "@odata.type": "#microsoft.graph.groupAssignmentTarget", groupId });
-
-async function allPages(s: TestServer, path: string): Promise<any[]> {
-  const out: any[] = [];
-  for (let url: string | undefined = path; url; ) {
-    const res = await s.call("GET", url);
-    assert.equal(res.status, 200, res.text);
-    out.push(...res.body.value);
-    url = res.body["@odata.nextLink"];
-  }
-  return out;
-}
 
 for (const backend of await backendsToTest()) {
   describe(`fleet devices and configuration reach (${backend})`, () => {

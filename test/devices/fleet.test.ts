@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fleetDrawing } from "../../src/graph/devices/fleet/deviceSliceSource.js";
 import { DEFAULT_ADMIN_KEY } from "../../src/server/allotServer.js";
-import { backendsToTest, DEMO_TENANT_ID, startTestServer, type TestServer } from "../support/allotUnderTest.js";
+import { backendsToTest, DEMO_TENANT_ID, startTestServer, allPages, type TestServer } from "../support/allotUnderTest.js";
 
 const BIN = join(import.meta.dirname, "../../bin/allot.mjs");
 const MD = "/deviceManagement/managedDevices";
@@ -26,17 +26,6 @@ const RULE_AS_FILTER: Record<string, string> = {
   'device.deviceOSType -eq "Windows"': "operatingSystem eq 'Windows'",
   '(device.deviceOSType -eq "Windows") -and (device.deviceOwnership -eq "Company")': "operatingSystem eq 'Windows' and deviceOwnership eq 'Company'",
 };
-
-async function allPages(s: TestServer, path: string): Promise<any[]> {
-  const out: any[] = [];
-  for (let url: string | undefined = path; url; ) {
-    const res = await s.call("GET", url);
-    assert.equal(res.status, 200, res.text);
-    out.push(...res.body.value);
-    url = res.body["@odata.nextLink"];
-  }
-  return out;
-}
 
 const count = async (s: TestServer, path: string) => Number((await s.call("GET", `${path}/$count`)).text);
 

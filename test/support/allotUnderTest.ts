@@ -59,6 +59,18 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** Every row of a Graph collection, following `@odata.nextLink`; a page that does not answer 200 fails the test. */
+export async function allPages(s: TestServer, path: string): Promise<any[]> {
+  const out: any[] = [];
+  for (let url: string | undefined = path; url; ) {
+    const res = await s.call("GET", url);
+    if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${res.text}`);
+    out.push(...res.body.value);
+    url = res.body["@odata.nextLink"];
+  }
+  return out;
+}
+
 export async function tokenFor(url: string, tenant: string, clientId: string, secret: string, scope = "https://graph.microsoft.com/.default") {
   const res = await fetch(`${url}/${tenant}/oauth2/v2.0/token`, {
     method: "POST",
