@@ -21,12 +21,16 @@ export async function retagEntraDevice(ctx: GraphContext, tx: SqlExecutor, azure
   await storeChangedEntity(ctx, tx, table, before, { ...before, doc: { ...before.doc, devicePhysicalIds: ids } });
 }
 
-/** A device by its Entra device id, with its Autopilot identity and Entra device as stored (either may be missing). */
+/**
+ * A device by its Entra device id, with its Autopilot identity (only its id and tag: nothing else of it is read)
+ * and its Entra device as stored (the dynamic rules read it whole); either may be missing.
+ */
 export interface TaggedDevice {
   azureADDeviceId: string;
   /** The identity's tag, else the Entra device's `[OrderID]:` entry, else "". */
   tag: string;
-  identity?: StoredEntity;
+  /** `groupTag` undefined when the identity's document has none. */
+  identity?: { id: string; groupTag?: string };
   entra?: StoredEntity;
 }
 
@@ -37,21 +41,24 @@ const orderIdOf = (entra: StoredEntity | undefined) =>
 export async function currentGroupTags(ctx: GraphContext, x: SqlExecutor, azureADDeviceIds: readonly string[]): Promise<Map<string, TaggedDevice>> {
   const identities = ctx.model.entityType("deviceManagement").navigation.get("windowsAutopilotDeviceIdentities")!.table!;
   const devices = ctx.model.entitySets.get("devices")!.table;
-  const byId = (table: typeof devices, column: string, ids: readonly string[]) => {
+  const byId = (table: typeof devices, fields: string, column: string, ids: readonly string[]) => {
     const params: unknown[] = [ctx.tenantId];
     const list = ids.map((id) => (params.push(id), x.dialect.param(params.length))).join(", ");
-    return x.all(`SELECT id, odata_type, seq, doc, ${column} AS device_id FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND ${x.dialect.foldText(column)} IN (${list})`, params);
+    return x.all(`SELECT id, ${fields}, ${column} AS device_id FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND ${x.dialect.foldText(column)} IN (${list})`, params);
   };
+  const tagField = `${x.dialect.jsonText("doc", "groupTag")} AS group_tag`;
   const decode = (r: Record<string, unknown>): StoredEntity => ({ id: r.id as string, type: r.odata_type as string, seq: Number(r.seq), doc: typeof r.doc === "string" ? JSON.parse(r.doc) : (r.doc as Record<string, unknown>) });
   const out = new Map<string, TaggedDevice>();
   const unique = [...new Set(azureADDeviceIds.map((d) => d.toLowerCase()))];
   for (let i = 0; i < unique.length; i += 2000) {
     const slice = unique.slice(i, i + 2000);
     for (const d of slice) out.set(d, { azureADDeviceId: d, tag: "" });
-    for (const r of await byId(devices, "p_device_id", slice)) out.get(String(r.device_id).toLowerCase())!.entra = decode(r);
-    for (const r of await byId(identities, "p_azure_ad_device_id", slice)) out.get(String(r.device_id).toLowerCase())!.identity = decode(r);
+    for (const r of await byId(devices, "odata_type, seq, doc", "p_device_id", slice)) out.get(String(r.device_id).toLowerCase())!.entra = decode(r);
+    for (const r of await byId(identities, tagField, "p_azure_ad_device_id", slice)) {
+      out.get(String(r.device_id).toLowerCase())!.identity = { id: r.id as string, groupTag: r.group_tag == null ? undefined : String(r.group_tag) };
+    }
   }
-  for (const d of out.values()) d.tag = d.identity ? String(d.identity.doc.groupTag ?? "") : (orderIdOf(d.entra) ?? "");
+  for (const d of out.values()) d.tag = d.identity ? (d.identity.groupTag ?? "") : (orderIdOf(d.entra) ?? "");
   return out;
 }
 
@@ -64,7 +71,7 @@ export async function setGroupTags(ctx: GraphContext, tx: SqlExecutor, moves: re
   const devices = ctx.model.entitySets.get("devices")!.table;
   const byTag = new Map<string, string[]>();
   for (const { device, tag } of moves) {
-    if (!device.identity || device.identity.doc.groupTag === tag) continue;
+    if (!device.identity || device.identity.groupTag === tag) continue;
     const ids = byTag.get(tag);
     if (ids) ids.push(device.identity.id);
     else byTag.set(tag, [device.identity.id]);
