@@ -322,7 +322,9 @@ export class EntityStore {
       const [row] = await x.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table.name} WHERE ${where}`, params);
       count = Number(row.n);
     }
-    if (q.top === 0) return { rows: [], count };
+    // No row past the skipped ones (the page's conditions only narrow the counted ones): the page query would
+    // test every row only to find none, which with a per-row overlay predicate costs as much as the count.
+    if (q.top === 0 || (count !== undefined && count <= q.skip)) return { rows: [], count };
     const pageParams = [...params];
     let pageWhere = where;
     if (q.afterSeq !== undefined) {

@@ -76,8 +76,10 @@ const STEP_FIELDS = [
 export type EvaluationScope = { kind: "all" } | { kind: "groups"; groupIds: string[] } | { kind: "profileHolders"; profileId: string };
 
 type State = IdentityAssignmentState & Record<string, unknown>;
-/** Cleared by setting them to null: one pass over the document instead of a removal and a set. */
-const CLEARED_MARKERS: Record<string, PatchValue> = { _evaluation: null, _settledStatus: null, _settledDetailed: null, _settledIntended: null };
+/** The markers a settled identity no longer carries (every read takes a missing one as null). */
+const MARKERS = ["_evaluation", "_settledStatus", "_settledDetailed", "_settledIntended"] as const;
+/** SQLite clears them by setting them to null: one json_set pass over the document instead of a removal and a set. */
+const CLEARED_MARKERS: Record<string, PatchValue> = Object.fromEntries(MARKERS.map((m) => [m, null]));
 /** The settled state is remembered once, when a device first becomes pending. */
 const REMEMBER_SETTLED: Record<string, PatchValue> = {
   _settledStatus: { copyOf: "deploymentProfileAssignmentStatus", keep: true },
@@ -473,7 +475,9 @@ export class AutopilotAssignments {
         }
         const logged: string[] = [];
         for (const { set, ids, logged: log } of buckets.values()) {
-          await this.entities.patchMany(tx, this.identities, item.tenantId, ids, { ...set, ...CLEARED_MARKERS, [MARK_FIELD]: settledMark });
+          // PostgreSQL removes them: a smaller jsonb to write (`doc - keys || object`, still one rewrite of the row).
+          if (tx.dialect.name === "postgres") await this.entities.patchMany(tx, this.identities, item.tenantId, ids, { ...set, [MARK_FIELD]: settledMark }, MARKERS);
+          else await this.entities.patchMany(tx, this.identities, item.tenantId, ids, { ...set, ...CLEARED_MARKERS, [MARK_FIELD]: settledMark });
           if (log) logged.push(...ids);
         }
         await insertRows(tx, "work_log", ["tenant_id", "work_id", "step", "kind", "subject_id", "applied_at", "applied_by"], logged, (id, values, i) => {

@@ -45,7 +45,11 @@ export async function dropScope(x: SqlExecutor, tenantId: string, workId: string
 export interface ScopeTables {
   identities: string;
   entraDevices: string;
-  /** The identities' written column of MARK_FIELD (its document field is read only where it is NULL). */
+  /**
+   * The identities' written column of MARK_FIELD. Every write keeps it equal to the document field (schema 10
+   * filled it from the documents), so the predicate reads the column only: a NULL one (an identity never marked,
+   * as every one a fleet creates) has no document field either, and reading it parsed every such document.
+   */
   markColumn: string;
 }
 
@@ -61,7 +65,7 @@ export function reachedSql(dialect: SqlDialect, tables: ScopeTables, ref: string
   const fold = (c: string) => dialect.foldText(c);
   const holds = ["_deploymentProfileId", "_intendedProfileId", "_directProfileId"].map((f) => `${field(f)} = s.target`).join(" OR ");
   return `EXISTS (SELECT 1 FROM ${SCOPES_TABLE} s WHERE s.tenant_id = ${ref}.tenant_id${workIdSql ? ` AND s.work_id = ${workIdSql}` : ""}
-    AND s.mark > COALESCE(${ref}.${tables.markColumn}, ${field(MARK_FIELD)}, '') AND (s.kind = 'all'
+    AND s.mark > COALESCE(${ref}.${tables.markColumn}, '') AND (s.kind = 'all'
       OR (s.kind = 'profile' AND (${holds}))
       OR (s.kind = 'group' AND EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = ${ref}.tenant_id AND gm.group_id = s.target
         AND gm.member_id = (SELECT e.id FROM ${tables.entraDevices} e
