@@ -47,32 +47,37 @@ export async function insertRows<T>(
   write: (row: T, values: unknown[], at: number) => void,
 ): Promise<void> {
   const width = columns.length;
-  const perStatement = rowsPerStatement(x.dialect, width);
-  const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
-  // One statement in flight while the next one's values are computed: a server backend works in parallel.
-  let inFlight: Promise<unknown> | undefined;
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const count = Math.min(perStatement, rows.length - start);
+  await insertInStatements(x, table, columns, rows.length, (start, count) => {
     const values: unknown[] = new Array(count * width);
     for (let i = 0; i < count; i++) write(rows[start + i], values, i * width);
-    if (inFlight) await inFlight;
-    inFlight = x.run(head + valuesClause(x.dialect, count, width), values);
-  }
-  await inFlight;
+    return values;
+  });
 }
 
 /** Rows whose values are already laid out back to back in `columns` order (`values.length` a multiple of their count). */
 export async function insertValueRows(x: SqlExecutor, table: string, columns: readonly string[], values: readonly unknown[]): Promise<void> {
   const width = columns.length;
+  await insertInStatements(x, table, columns, values.length / width, (start, count) => values.slice(start * width, (start + count) * width));
+}
+
+/** `rowCount` rows in statements of as many rows as the parameter limit allows; `valuesOf` gives one statement's. */
+async function insertInStatements(
+  x: SqlExecutor,
+  table: string,
+  columns: readonly string[],
+  rowCount: number,
+  valuesOf: (start: number, count: number) => unknown[],
+): Promise<void> {
+  const width = columns.length;
   const perStatement = rowsPerStatement(x.dialect, width);
   const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES `;
-  const rows = values.length / width;
+  // One statement in flight while the next one's values are computed: a server backend works in parallel.
   let inFlight: Promise<unknown> | undefined;
-  for (let start = 0; start < rows; start += perStatement) {
-    const count = Math.min(perStatement, rows - start);
-    const chunk = values.slice(start * width, (start + count) * width);
+  for (let start = 0; start < rowCount; start += perStatement) {
+    const count = Math.min(perStatement, rowCount - start);
+    const values = valuesOf(start, count);
     if (inFlight) await inFlight;
-    inFlight = x.run(head + valuesClause(x.dialect, count, width), chunk as unknown[]);
+    inFlight = x.run(head + valuesClause(x.dialect, count, width), values);
   }
   await inFlight;
 }

@@ -93,7 +93,8 @@ export class ConfigurationDeviceFactsReader {
   /**
    * Of these managed devices, those an evaluation could change: the ones holding state rows, and the ones whose Entra
    * device or primary user is one of `directoryObjectIds` or a member of one (a target group or scope tag object).
-   * Probes by device through the indexes, so a target group of any size costs nothing more.
+   * Probes by device through the indexes, so a target group of any size costs nothing more. ConfigMgr collection
+   * targets need no probe: `read` gives every device an empty set of collections, so they reach no one.
    */
   async reachable(x: SqlExecutor, tenantId: string, managedDeviceIds: string[], directoryObjectIds: readonly string[]): Promise<Set<string>> {
     const d = x.dialect;
