@@ -74,6 +74,11 @@ export class FaultStore {
     return r.changes;
   }
 
+  /** Whether any rule is held (none: `fire` has nothing to match). */
+  get hasRules(): boolean {
+    return this.rules.length > 0;
+  }
+
   /** The first rule that catches the request and fires (its probability came up, or one of its N was left). */
   async fire(facts: RequestFacts): Promise<FaultRule | undefined> {
     for (const entry of this.rules) {

@@ -27,8 +27,14 @@ export class RequestGate {
     private readonly familyOf: (resolved: ResolvedPath) => ServiceFamily | undefined,
   ) {}
 
-  async admit(request: GateRequest): Promise<GateVerdict> {
+  /** Without a promise when there is nothing to count or match (no service family, no fault rule): the common read. */
+  admit(request: GateRequest): GateVerdict | Promise<GateVerdict> {
     const family = request.resolved ? this.familyOf(request.resolved) : undefined;
+    if (!family && !this.faults.hasRules) return undefined;
+    return this.admitCounted(request, family);
+  }
+
+  private async admitCounted(request: GateRequest, family: ServiceFamily | undefined): Promise<GateVerdict> {
     if (family) {
       const throttled = await this.throttle.check({ tenantId: request.tenantId, appId: request.appId, method: request.method, family });
       if (throttled) return { kind: "refuse", error: throttled };

@@ -7,6 +7,7 @@ import type { EntityType, StorageTable } from "../odata/compiledModel.js";
 import { badRequest, GraphError, notFound, forbidden } from "../odata/errors.js";
 import type { BoundOperationDecl, OperationPermissions, PermissionDecl } from "../odata/model.js";
 import type { PathStep, ResolvedPath } from "../odata/pathResolver.js";
+import { JsonText } from "../odata/jsonText.js";
 import type { QueryOptions } from "../odata/queryOptions.js";
 import { decodeSkipToken, encodeSkipToken, queryFingerprint } from "../odata/skipToken.js";
 import type { SqlExecutor } from "../store/database.js";
@@ -342,7 +343,13 @@ export class EntityRequests {
     if (ctx.behaviours.presents(pos.type)) pos = { ...pos, entity: (await this.presented(ctx, pos.type, [pos.entity]))[0] };
     const select = ctx.serializer.checkSelect(pos.type, req.options.select);
     const declared = this.declaredType(req, pos);
-    const body = ctx.serializer.entity(declared, pos.entity, select, this.contextUrl(ctx, req, true, select));
+    const context = this.contextUrl(ctx, req, true, select);
+    // The whole entity, nothing to expand: its text straight from the document (the same bytes as the object).
+    if (select === undefined && req.options.expand.length === 0) {
+      const text = ctx.serializer.entityText(declared, pos.entity, context);
+      if (text !== undefined) return new JsonText(text);
+    }
+    const body = ctx.serializer.entity(declared, pos.entity, select, context);
     if (req.options.expand.length === 0) return body;
     const [expanded] = await this.withExpansions(ctx, req, pos.type, [body], [{ entity: pos.entity, type: pos.type }]);
     return expanded;

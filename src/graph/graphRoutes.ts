@@ -5,6 +5,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badRequest } from "../odata/errors.js";
+import { jsonPayload } from "../odata/jsonText.js";
 import { metadataDocument } from "../odata/metadata.js";
 import { resolvePath, splitPath } from "../odata/pathResolver.js";
 import { parseQueryOptions } from "../odata/queryOptions.js";
@@ -90,7 +91,8 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
     const serviceRoot = `${call.baseUrl}/${version}`;
     served.route = path === "$metadata" || path === "" ? `/${path}` : undefined;
     if (path === "$metadata") return { status: 200, headers: { "content-type": "application/xml" }, body: metadata };
-    const principal = await deps.authenticator.authenticate(headerValue(call.headers.authorization), GRAPH_AUDIENCES);
+    const authorization = headerValue(call.headers.authorization);
+    const principal = deps.authenticator.remembered(authorization, GRAPH_AUDIENCES) ?? (await deps.authenticator.authenticate(authorization, GRAPH_AUDIENCES));
     if (path === "") {
       const sets = [...deps.services.model.entitySets.keys()].map((name) => ({ name, kind: "EntitySet", url: name }));
       const singletons = [...deps.services.model.singletons.keys()].map((name) => ({ name, kind: "Singleton", url: name }));
@@ -106,7 +108,8 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
       unresolvable = e;
     }
     if (resolved && deps.recorder) served.route = modelRoute(resolved.steps);
-    const verdict = await deps.gate?.admit({ method: call.method, tenantId: principal.tenantId, appId: principal.appId, resolved });
+    const admitted = deps.gate?.admit({ method: call.method, tenantId: principal.tenantId, appId: principal.appId, resolved });
+    const verdict = admitted instanceof Promise ? await admitted : admitted;
     if (verdict?.kind === "drop") return { status: 0, headers: {}, drop: true };
     // Answered here rather than thrown: an injected 500 is no bug of Allot's to report on stderr.
     if (verdict?.kind === "refuse") return graphErrorReply(verdict.error, call.requestId, call.headers, deps.services.clock.now());
@@ -173,7 +176,7 @@ export function registerGraphRoutes(app: FastifyInstance, deps: GraphRouteDeps):
     reply.code(result.status).headers(headers);
     if (result.body === undefined) return reply.send();
     if (contentType) reply.type(contentType);
-    return reply.send(typeof result.body === "string" ? result.body : JSON.stringify(result.body));
+    return reply.send(jsonPayload(result.body));
   };
   for (const version of ["beta", "v1.0"]) {
     app.route({ method: ["GET", "POST", "PATCH", "PUT", "DELETE"], url: `/${version}`, handler });

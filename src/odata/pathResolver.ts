@@ -43,6 +43,14 @@ interface RawSegment {
 
 /** Splits a decoded path (after the version) into segments, keeping `name(...)` together. */
 export function splitPath(path: string): RawSegment[] {
+  // Without parentheses or quotes every "/" separates and no segment has parens: the common case, without the
+  // character-by-character walk below.
+  if (path.indexOf("(") === -1 && path.indexOf(")") === -1 && path.indexOf("'") === -1) {
+    const plain = path.split("/");
+    const segments: RawSegment[] = [];
+    for (let i = 0; i < plain.length; i++) if (plain[i] !== "" || i < plain.length - 1) segments.push({ name: plain[i], raw: plain[i] });
+    return segments;
+  }
   const parts: string[] = [];
   let depth = 0;
   let quote = false;

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { GraphReply, GraphRequestExecutor } from "../graph/graphRoutes.js";
+import { jsonPayload } from "../odata/jsonText.js";
 import { clientRequestIdOf } from "./graphErrorEnvelope.js";
 import { FIXED_PROTOCOL_HEADERS, PROTOCOL_HEADER_NAMES } from "./protocolHeaders.js";
 
@@ -73,7 +74,7 @@ function writeReply(req: IncomingMessage, res: ServerResponse, requestId: string
     res.end();
     return;
   }
-  const payload = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+  const payload = jsonPayload(reply.body);
   headers.push("content-type", wireContentType(contentType), "content-length", String(Buffer.byteLength(payload)));
   res.writeHead(status, headers);
   res.end(payload);

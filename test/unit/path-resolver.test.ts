@@ -106,6 +106,27 @@ describe("path resolution", () => {
     assert.throws(() => functionArguments("a='1' junk"), GraphError);
     assert.deepEqual(splitPath("a/b('c/d')/e").map((s) => s.raw), ["a", "b('c/d')", "e"]);
   });
+  it("a path without parentheses or quotes splits as the general walk splits it (its fast path)", () => {
+    // The general walk, as splitPath has it for paths with parentheses or quotes.
+    const walked = (path: string) => {
+      const parts: string[] = [];
+      let [depth, quote, current] = [0, false, ""];
+      for (const ch of path) {
+        if (ch === "'") quote = !quote;
+        if (!quote && ch === "(") depth++;
+        if (!quote && ch === ")") depth--;
+        if (ch === "/" && depth === 0 && !quote) {
+          parts.push(current);
+          current = "";
+        } else current += ch;
+      }
+      parts.push(current);
+      return parts.filter((p, i) => p !== "" || i < parts.length - 1).map((raw) => ({ name: raw, raw }));
+    };
+    for (const path of ["", "/", "users", "users/", "users/u1", "users//u1", "/users/u1/", "deviceManagement/managedDevices/d1/wipe", "a/b/c/$count", "$metadata", "x y/%2F", "a//"]) {
+      assert.deepEqual(splitPath(path), walked(path), path);
+    }
+  });
   it("storage: one table per contained collection, columns for filterable and sortable properties of derived types too", () => {
     const table = model.tables.find((t) => t.name === "policies")!;
     assert.deepEqual(table.columns.map((c) => [c.property, c.type]).sort(), [["colour", "enum"], ["displayName", "Edm.String"], ["extra", "Edm.Int32"]]);
