@@ -9,6 +9,7 @@ import { filterToSql, type FilterPropertyResolver, type FilterValueType } from "
 import type { EntitySetDecl, PropertyDecl } from "../odata/model.js";
 import type { QueryOptions } from "../odata/queryOptions.js";
 import type { PageCursor } from "../odata/skipToken.js";
+import { columnSql } from "../store/derivedColumns.js";
 import type { ListQuery, OrderTerm } from "../store/entityStore.js";
 import type { SqlDialect } from "../store/sqlDialect.js";
 import type { CompiledModel } from "../odata/compiledModel.js";
@@ -95,7 +96,7 @@ export function filterResolver(model: CompiledModel, table: StorageTable, type: 
     const readEquals = column.readEquals;
     return {
       collection: false,
-      sql: column.readSql ? column.readSql(dialect) : column.column,
+      sql: column.readSql ? column.readSql(dialect) : columnSql(dialect, column),
       type: vt,
       equalsSql: readEquals && ((param, value) => readEquals(dialect, param, value)),
     };
@@ -111,7 +112,7 @@ function orderTerms(dialect: SqlDialect, table: StorageTable, type: EntityType, 
     if (!p || p.writeOnly) throw badRequest(`Could not find a property named '${name}' on type '${type.qualifiedName}'.`);
     if (!p.sortable || !column) throw badRequest(`Sorting on the property '${name}' of '${type.qualifiedName}' is not supported.`);
     const text = column.type === "Edm.String" || column.type === "enum";
-    const value = column.readSql ? column.readSql(dialect) : column.column;
+    const value = column.readSql ? column.readSql(dialect) : columnSql(dialect, column);
     return { sql: text ? dialect.orderText(value) : value, descending: o.descending };
   });
 }
@@ -150,7 +151,7 @@ function searchCondition(
       .map((t, i) => {
         const props = t.property !== undefined ? [t.property] : set.search!;
         const pattern = `%${t.value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        const columns = props.map((p) => table.columns.find((c) => c.property === p)!.column);
+        const columns = props.map((p) => columnSql(dialect, table.columns.find((c) => c.property === p)!));
         // One bound value per use: SQLite's `?` is positional.
         const any = columns.map((c) => (params.push(pattern), dialect.likeText(c, dialect.param(params.length)))).join(" OR ");
         return `${i > 0 ? ` ${terms[i - 1].join} ` : ""}(${any})`;

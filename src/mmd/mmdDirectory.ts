@@ -1,7 +1,9 @@
 // MMD's views of the devices and users Graph serves (spec §1.5, §1.6): one managed device (with its Entra device,
 // Autopilot identity and groups) becomes an MMD Device; a directory user with the devices they use, an MMD User.
 
+import type { StorageTable } from "../odata/compiledModel.js";
 import type { SqlExecutor } from "../store/database.js";
+import { columnSql } from "../store/derivedColumns.js";
 import type { StoredEntity } from "../store/entityStore.js";
 import type { GraphContext } from "../graph/graphContext.js";
 import { loadDirectoryObjects } from "../graph/directory/directoryObjects.js";
@@ -78,16 +80,17 @@ async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEnti
 }
 
 /** `$searchText` over name, serialNumber, userUpn and userEmail (globalDeviceId derives from the id). */
-/** A substring match on any of the columns; one bound value per use, as SQLite's `?` is positional. */
-function anyColumnContains(x: SqlExecutor, columns: string[], text: string | undefined) {
+/** A substring match on any of the properties' columns; one bound value per use, as SQLite's `?` is positional. */
+function anyColumnContains(x: SqlExecutor, table: StorageTable, properties: string[], text: string | undefined) {
   if (!text) return undefined;
   const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const columns = properties.map((p) => columnSql(x.dialect, table.columns.find((c) => c.property === p)!));
   return (params: unknown[]) => columns.map((c) => (params.push(pattern), x.dialect.likeText(c, x.dialect.param(params.length)))).join(" OR ");
 }
 
 export async function listMmdDevices(ctx: GraphContext, x: SqlExecutor, page: Page) {
   const t = tables(ctx);
-  const { rows } = await ctx.entities.list(x, t.managed, { tenantId: ctx.tenantId, where: anyColumnContains(x, ["p_device_name", "p_serial_number", "p_user_principal_name", "p_email_address"], page.searchText), orderBy: [], top: page.top ?? 1_000_000, skip: page.skip ?? 0, count: false });
+  const { rows } = await ctx.entities.list(x, t.managed, { tenantId: ctx.tenantId, where: anyColumnContains(x, t.managed, ["deviceName", "serialNumber", "userPrincipalName", "emailAddress"], page.searchText), orderBy: [], top: page.top ?? 1_000_000, skip: page.skip ?? 0, count: false });
   const inFlight = await devicesInFlight(x, ctx.tenantId);
   const profiles = await deviceProfilesOf(x, ctx.tenantId, rows);
   const out = [];
@@ -116,7 +119,7 @@ async function userView(ctx: GraphContext, x: SqlExecutor, user: StoredEntity) {
 
 export async function listMmdUsers(ctx: GraphContext, x: SqlExecutor, page: Page) {
   const t = tables(ctx);
-  const where = anyColumnContains(x, ["p_display_name", "p_user_principal_name", "p_mail"], page.searchText);
+  const where = anyColumnContains(x, t.users, ["displayName", "userPrincipalName", "mail"], page.searchText);
   const { rows } = await ctx.entities.list(x, t.users, { tenantId: ctx.tenantId, where, orderBy: [], top: page.top ?? 1_000_000, skip: page.skip ?? 0, count: false });
   const out = [];
   for (const r of rows) out.push(await userView(ctx, x, r));

@@ -1,6 +1,9 @@
 // Which property columns the store writes and which it derives from the document. On SQLite every unindexed
-// column but the date-time ones is a VIRTUAL generated column over the JSON document: a row write binds fewer
-// values, and the column costs nothing until a query reads it. Indexed columns stay written: an index on a
+// column but the date-time ones is read from the JSON document by the queries that use it (columnSql), with no
+// column in the table: a row write binds fewer values, and the value costs nothing until a query reads it. (They
+// were VIRTUAL generated columns up to schema version 10, but SQLite computes every generated column of a row on
+// each INSERT and UPDATE, virtual ones too: 25 JSON lookups per managed device written, about a third of its
+// INSERT's time.) Indexed columns stay written: an index on a
 // generated column makes every UPDATE of the document re-extract each indexed value for the old and the new row
 // (measured: reassigning 30,000 MMD devices settled 25% slower with them generated, and a bare UPDATE of the
 // documents took 4x as long). Date-time columns stay written too, since the store keeps them in canonical form
@@ -13,6 +16,18 @@ import type { StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { SqlDialect } from "./sqlDialect.js";
 
 export const isDerivedColumn = (dialect: SqlDialect, c: StorageColumn) => dialect.name === "sqlite" && c.type !== "Edm.DateTimeOffset" && !c.indexed && !c.stored;
+
+/**
+ * SQL reading a property column's value in a row (`qualifier`: the table's alias and a dot, if any): the column,
+ * or for a derived one the document's field with the affinity and collation the column would declare.
+ */
+export function columnSql(dialect: SqlDialect, c: StorageColumn, qualifier = ""): string {
+  if (!isDerivedColumn(dialect, c)) return `${qualifier}${c.column}`;
+  const value = dialect.jsonText(`${qualifier}doc`, c.property);
+  if (c.type === "Edm.Boolean" || c.type === "Edm.Int32" || c.type === "Edm.Int64") return value;
+  if (c.type === "Edm.Double") return `CAST(${value} AS REAL)`;
+  return `(CAST(${value} AS TEXT) COLLATE NOCASE)`;
+}
 
 const written = new Map<SqlDialect, WeakMap<StorageTable, StorageColumn[]>>();
 

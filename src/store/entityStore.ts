@@ -3,7 +3,7 @@
 
 import type { CompiledModel, EntityType, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Row, SqlExecutor } from "./database.js";
-import { writtenColumns } from "./derivedColumns.js";
+import { columnSql, writtenColumns } from "./derivedColumns.js";
 import { canonicalDateTime, columnValue, encodeDoc, encodeRow, rowLayout, type RowLayout } from "./entityRows.js";
 import { insertRows, insertValueRows, rowsPerStatement } from "./multiRowInsert.js";
 
@@ -114,7 +114,7 @@ export class EntityStore {
   async listProperties(x: SqlExecutor, table: StorageTable, tenantId: string, properties: readonly string[]): Promise<{ id: string; values: Record<string, unknown> }[]> {
     const selected = properties.map((property, i) => {
       const column = table.columns.find((c) => c.property === property);
-      return `${column ? column.column : x.dialect.jsonText("doc", property)} AS v${i}`;
+      return `${column ? columnSql(x.dialect, column) : x.dialect.jsonText("doc", property)} AS v${i}`;
     });
     const rows = await x.all(`SELECT id${selected.map((s) => `, ${s}`).join("")} FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} ORDER BY seq`, [tenantId]);
     return rows.map((r) => ({ id: r.id as string, values: Object.fromEntries(properties.map((p, i) => [p, r[`v${i}`]])) }));
@@ -345,7 +345,7 @@ export class EntityStore {
     if (!column) throw new Error(`${table.name} has no column for ${property}`);
     const { rows } = await this.list(x, table, {
       tenantId,
-      where: (params) => (params.push(value), x.dialect.compareText(column.column, "=", x.dialect.param(params.length))),
+      where: (params) => (params.push(value), x.dialect.compareText(columnSql(x.dialect, column), "=", x.dialect.param(params.length))),
       orderBy: [],
       top: limit,
       skip: 0,

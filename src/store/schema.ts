@@ -4,9 +4,9 @@
 import type { CompiledModel, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Database, SqlExecutor } from "./database.js";
 import { isDerivedColumn } from "./derivedColumns.js";
-import { sqliteDialect } from "./sqlDialect.js";
+import type { SqlDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 interface ExistingColumn {
   name: string;
@@ -18,8 +18,6 @@ interface Ddl {
   json: string;
   seqColumn: string;
   columnType(c: StorageColumn): string;
-  /** The column's definition after its name: its type, and for a derived column how it is computed. */
-  columnDefinition(c: StorageColumn): string;
   indexExpression(c: StorageColumn): string;
   existingColumns(db: Database, table: string): Promise<ExistingColumn[]>;
 }
@@ -35,9 +33,6 @@ const sqliteDdl: Ddl = {
   json: "TEXT",
   seqColumn: "seq INTEGER PRIMARY KEY AUTOINCREMENT",
   columnType: sqliteColumnType,
-  // JSON true/false extract as 1/0, what a written boolean column holds.
-  columnDefinition: (c) =>
-    isDerivedColumn(sqliteDialect, c) ? `${sqliteColumnType(c)} GENERATED ALWAYS AS (${sqliteDialect.jsonText("doc", c.property)}) VIRTUAL` : sqliteColumnType(c),
   indexExpression: (c) => c.column,
   // table_xinfo also lists generated columns (hidden 2: virtual, 3: stored), which table_info leaves out.
   existingColumns: async (db, table) =>
@@ -57,7 +52,6 @@ const postgresDdl: Ddl = {
         : c.type === "Edm.Double"
           ? "DOUBLE PRECISION"
           : "TEXT",
-  columnDefinition: (c) => postgresDdl.columnType(c),
   indexExpression: (c) => (isText(c) ? `lower(${c.column})` : c.column),
   existingColumns: async (db, table) =>
     (
@@ -169,17 +163,24 @@ function fixedMigrations(ddl: Ddl): string[] {
     [
       "SELECT 1",
     ].join(";\n"),
+    // 11: on SQLite the derived columns are no longer columns (VIRTUAL generated ones up to here): queries read the
+    // document's field instead (columnSql), since SQLite computed every generated column on each INSERT and UPDATE.
+    // The column reconciliation below drops them; the version number keeps an older Allot, which would query them,
+    // off the store.
+    [
+      "SELECT 1",
+    ].join(";\n"),
   ];
 }
 
-function entityTableStatements(ddl: Ddl, t: StorageTable): string[] {
+function entityTableStatements(ddl: Ddl, dialect: SqlDialect, t: StorageTable): string[] {
   const columns = [
     "tenant_id TEXT NOT NULL",
     "id TEXT NOT NULL",
     ...(t.parented ? ["parent_id TEXT NOT NULL"] : []),
     "odata_type TEXT NOT NULL",
     `doc ${ddl.json} NOT NULL`,
-    ...t.columns.map((c) => `${c.column} ${ddl.columnDefinition(c)}`),
+    ...t.columns.filter((c) => !isDerivedColumn(dialect, c)).map((c) => `${c.column} ${ddl.columnType(c)}`),
   ];
   const key = "tenant_id, id";
   const create =
@@ -209,13 +210,15 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
   const migrations = fixedMigrations(ddl);
   for (let v = current; v < SCHEMA_VERSION; v++) await db.exec(migrations[v]);
   for (const table of [model, ...moreModels].flatMap((m) => m.tables)) {
-    const [create, ...indexes] = entityTableStatements(ddl, table);
+    const [create, ...indexes] = entityTableStatements(ddl, db.dialect, table);
     await db.exec(create);
     const existing = new Map((await ddl.existingColumns(db, table.name)).map((c) => [c.name, c]));
     for (const c of table.columns) {
       const found = existing.get(c.column);
-      if (!found) await addColumn(db, ddl, table, c);
-      else if (found.generated !== isDerivedColumn(db.dialect, c)) await convertColumn(db, ddl, table, c);
+      if (isDerivedColumn(db.dialect, c)) {
+        if (found) await dropColumn(db, table, c);
+      } else if (!found) await addColumn(db, ddl, table, c);
+      else if (found.generated) await convertColumn(db, ddl, table, c);
     }
     await db.exec(indexes.join(";\n"));
   }
@@ -224,31 +227,39 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
   await db.run(upsert, [String(SCHEMA_VERSION)]);
 }
 
-/** A column the model added: a written one is filled from the documents already stored. */
+/** A written column the model added, filled from the documents already stored. */
 async function addColumn(db: Database, ddl: Ddl, table: StorageTable, c: StorageColumn) {
   await db.exec(
     [
-      `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnDefinition(c)}`,
-      ...(isDerivedColumn(db.dialect, c) ? [] : [`UPDATE ${table.name} SET ${c.column} = ${db.dialect.typed(db.dialect.jsonText("doc", c.property), valueKind(c))}`]),
+      `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnType(c)}`,
+      `UPDATE ${table.name} SET ${c.column} = ${db.dialect.typed(db.dialect.jsonText("doc", c.property), valueKind(c))}`,
     ].join(";\n"),
   );
+}
+
+/**
+ * A column that queries now read from the document (a generated column of schema versions 8 to 10, or a written
+ * one of version 5 or less): it goes with any index of it. Dropping a virtual column rewrites no row.
+ */
+async function dropColumn(db: Database, table: StorageTable, c: StorageColumn) {
+  await db.exec([`DROP INDEX IF EXISTS ${table.name}__${c.column}`, `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`].join(";\n"));
 }
 
 const valueKind = (c: StorageColumn) =>
   c.type === "Edm.Boolean" ? "boolean" : c.type === "Edm.Int32" || c.type === "Edm.Int64" ? "integer" : c.type === "Edm.Double" ? "real" : "text";
 
 /**
- * A column written before and derived now, or the other way round (a store of schema version 5 or less, or a
- * column whose type moved in or out of the derived ones): its index goes, the column is dropped and added anew,
- * and the index comes back with the others. A newly written column is filled from the documents once.
+ * A generated column (schema versions 8 to 10) that is written now (a column declared stored, or one that became
+ * indexed): its index goes, the column is dropped, added anew and filled from the documents once, and the index
+ * comes back with the others.
  */
 async function convertColumn(db: Database, ddl: Ddl, table: StorageTable, c: StorageColumn) {
   await db.exec(
     [
       `DROP INDEX IF EXISTS ${table.name}__${c.column}`,
       `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`,
-      `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnDefinition(c)}`,
-      ...(isDerivedColumn(db.dialect, c) ? [] : [`UPDATE ${table.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`]),
+      `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnType(c)}`,
+      `UPDATE ${table.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`,
     ].join(";\n"),
   );
 }

@@ -1,12 +1,13 @@
 // A store of schema version 5 (every property column written, a member's groups indexed without group_id) is
-// brought to the current version at start-up, its rows kept: on SQLite the columns become generated from the
-// documents (src/store/derivedColumns.ts), on both backends the membership index is replaced.
+// brought to the current version at start-up, its rows kept: on SQLite the derived columns go, queries reading
+// them from the documents (src/store/derivedColumns.ts), on both backends the membership index is replaced. A
+// store of version 10 (derived columns as VIRTUAL generated ones) loses those columns, its rows kept.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { graphModel } from "../../src/graph/model/index.js";
 import type { Database } from "../../src/store/database.js";
-import { isDerivedColumn } from "../../src/store/derivedColumns.js";
+import { columnSql, isDerivedColumn } from "../../src/store/derivedColumns.js";
 import { EntityStore } from "../../src/store/entityStore.js";
 import { migrate, SCHEMA_VERSION } from "../../src/store/schema.js";
 import { openDatabase } from "../../src/server/allotServer.js";
@@ -19,6 +20,11 @@ const indexNames = async (db: Database, table: string) =>
   db.kind === "sqlite"
     ? (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table])).map((r) => r.name)
     : (await db.all<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1", [table])).map((r) => r.indexname);
+
+const tableColumns = async (db: Database, table: string) =>
+  db.kind === "sqlite"
+    ? (await db.all<{ name: string }>(`PRAGMA table_xinfo(${table})`)).map((r) => r.name)
+    : (await db.all<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", [table])).map((r) => r.column_name);
 
 const generatedColumns = async (db: Database, table: string) =>
   db.kind === "sqlite"
@@ -41,7 +47,8 @@ for (const backend of await backendsToTest()) {
       // Back to version 5's shape: written columns holding the documents' values, the old membership index.
       for (const c of [department, enabled]) {
         if (!isDerivedColumn(db.dialect, c)) continue;
-        await db.exec(`DROP INDEX IF EXISTS ${users.name}__${c.column}; ALTER TABLE ${users.name} DROP COLUMN ${c.column}; ALTER TABLE ${users.name} ADD COLUMN ${c.column} ${c.type === "Edm.Boolean" ? "INTEGER" : "TEXT COLLATE NOCASE"}`);
+        if ((await tableColumns(db, users.name)).includes(c.column)) await db.exec(`DROP INDEX IF EXISTS ${users.name}__${c.column}; ALTER TABLE ${users.name} DROP COLUMN ${c.column}`);
+        await db.exec(`ALTER TABLE ${users.name} ADD COLUMN ${c.column} ${c.type === "Edm.Boolean" ? "INTEGER" : "TEXT COLLATE NOCASE"}`);
         await db.run(`UPDATE ${users.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`);
       }
       await db.exec("DROP INDEX IF EXISTS group_members_by_member_group; CREATE INDEX group_members_by_member ON group_members (tenant_id, member_id)");
@@ -57,20 +64,21 @@ for (const backend of await backendsToTest()) {
       await migrate(db, graphModel);
       const [row] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
       assert.equal(Number(row.value), SCHEMA_VERSION);
-      const generated = await generatedColumns(db, users.name);
-      for (const c of users.columns) assert.equal(generated.includes(c.column), isDerivedColumn(db.dialect, c), `${c.column} generated on ${backend}`);
+      assert.deepEqual(await generatedColumns(db, users.name), [], "no generated column");
+      const columns = await tableColumns(db, users.name);
+      for (const c of users.columns) assert.equal(columns.includes(c.column), !isDerivedColumn(db.dialect, c), `${c.column} a column on ${backend}`);
       const memberIndexes = await indexNames(db, "group_members");
       assert.ok(memberIndexes.includes("group_members_by_member_group") && !memberIndexes.includes("group_members_by_member"), memberIndexes.join(", "));
       const userIndexes = await indexNames(db, users.name);
       for (const c of users.columns.filter((c) => c.indexed)) assert.ok(userIndexes.includes(`${users.name}__${c.column}`), `index of ${c.column}`);
     });
 
-    it("after the migration, columns follow the documents on insert and replace, and filters use them", async () => {
+    it("after the migration, derived values follow the documents on insert and replace, and filters use them", async () => {
       const sales = async () =>
         (
           await entities.list(db, users, {
             tenantId: T1,
-            where: (params) => (params.push("sales"), db.dialect.compareText(department.column, "=", db.dialect.param(params.length))),
+            where: (params) => (params.push("sales"), db.dialect.compareText(columnSql(db.dialect, department), "=", db.dialect.param(params.length))),
             orderBy: [],
             top: 10,
             skip: 0,
@@ -81,7 +89,7 @@ for (const backend of await backendsToTest()) {
       await entities.insert(db, users, T1, { id: "u-3", type: "user", doc: { id: "u-3", displayName: "Three", department: "SALES", accountEnabled: true, userPrincipalName: "three@x.test" } });
       await entities.replace(db, users, T1, { id: "u-1", type: "user", doc: { id: "u-1", displayName: "One", department: "Legal", accountEnabled: true, userPrincipalName: "one@x.test" } });
       assert.deepEqual(await sales(), ["u-3"]);
-      const rows = await db.all(`SELECT id, ${enabled.column} AS enabled FROM ${users.name} WHERE tenant_id = ${db.dialect.param(1)} ORDER BY id`, [T1]);
+      const rows = await db.all(`SELECT id, ${columnSql(db.dialect, enabled)} AS enabled FROM ${users.name} WHERE tenant_id = ${db.dialect.param(1)} ORDER BY id`, [T1]);
       assert.deepEqual(rows.map((r) => [r.id, r.enabled === true || r.enabled === 1]), [["u-1", true], ["u-2", false], ["u-3", true]]);
     });
   });
@@ -118,6 +126,59 @@ for (const backend of await backendsToTest()) {
       assert.ok(!(await generatedColumns(db, identities.name)).includes(status.column), "the status is written");
       const [row] = await db.all(`SELECT ${mark.column} AS mark, ${status.column} AS status FROM ${identities.name} WHERE tenant_id = ${db.dialect.param(1)}`, [T1]);
       assert.deepEqual([row.mark, row.status], ["0000000000000042", "assignedInSync"]);
+    });
+  });
+}
+
+const managedDevices = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
+
+for (const backend of await backendsToTest()) {
+  describe(`schema migration from version 10 (${backend})`, () => {
+    const store = freshStore(backend);
+    let db: Database;
+    const entities = new EntityStore(graphModel);
+    const osVersion = managedDevices.columns.find((c) => c.property === "osVersion")!;
+    const encrypted = managedDevices.columns.find((c) => c.property === "isEncrypted")!;
+
+    before(async () => {
+      db = await openDatabase(store);
+      await migrate(db, graphModel);
+      for (const [id, os, enc] of [["m-1", "10.0.22631.1", true], ["m-2", "10.0.19045.2", false]] as const) {
+        await entities.insert(db, managedDevices, T1, { id, type: "managedDevice", doc: { id, deviceName: id, osVersion: os, isEncrypted: enc } });
+      }
+      // Version 10's shape on SQLite: every derived column a VIRTUAL generated column over the document.
+      if (db.kind === "sqlite") {
+        for (const c of managedDevices.columns.filter((c) => isDerivedColumn(db.dialect, c))) {
+          const type = c.type === "Edm.Boolean" || c.type === "Edm.Int32" || c.type === "Edm.Int64" ? "INTEGER" : c.type === "Edm.Double" ? "REAL" : "TEXT COLLATE NOCASE";
+          await db.exec(`ALTER TABLE ${managedDevices.name} ADD COLUMN ${c.column} ${type} GENERATED ALWAYS AS (json_extract(doc, '$.${c.property}')) VIRTUAL`);
+        }
+      }
+      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["10"]);
+    });
+    after(async () => {
+      await db.close();
+      if (store.kind === "postgres" && store.schema) await dropPostgresSchema(store.schema);
+    });
+
+    it("the generated columns go, the rows stay, and queries read the derived values from the documents", async () => {
+      if (db.kind === "sqlite") assert.ok((await generatedColumns(db, managedDevices.name)).includes(osVersion.column), "the simulated version 10 store has the generated column");
+      await migrate(db, graphModel);
+      const [version] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
+      assert.equal(Number(version.value), SCHEMA_VERSION);
+      assert.deepEqual(await generatedColumns(db, managedDevices.name), []);
+      const columns = await tableColumns(db, managedDevices.name);
+      for (const c of managedDevices.columns) assert.equal(columns.includes(c.column), !isDerivedColumn(db.dialect, c), `${c.column} a column on ${backend}`);
+      const { rows } = await entities.list(db, managedDevices, {
+        tenantId: T1,
+        where: (params) => (params.push("10.0.22631.1"), db.dialect.compareText(columnSql(db.dialect, osVersion), "=", db.dialect.param(params.length))),
+        orderBy: [],
+        top: 10,
+        skip: 0,
+        count: false,
+      });
+      assert.deepEqual(rows.map((r) => r.id), ["m-1"]);
+      const flags = await db.all(`SELECT id, ${columnSql(db.dialect, encrypted)} AS encrypted FROM ${managedDevices.name} WHERE tenant_id = ${db.dialect.param(1)} ORDER BY id`, [T1]);
+      assert.deepEqual(flags.map((r) => [r.id, r.encrypted === true || r.encrypted === 1]), [["m-1", true], ["m-2", false]]);
     });
   });
 }

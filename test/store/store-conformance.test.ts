@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { graphModel } from "../../src/graph/model/index.js";
 import { Memberships } from "../../src/directory/memberships.js";
 import type { Database } from "../../src/store/database.js";
+import { columnSql } from "../../src/store/derivedColumns.js";
 import { EntityStore } from "../../src/store/entityStore.js";
 import { hashSecret, IdentityStore, secretMatches } from "../../src/store/identityStore.js";
 import { migrate, SCHEMA_VERSION } from "../../src/store/schema.js";
@@ -15,6 +16,7 @@ import { backendsToTest, dropPostgresSchema, freshStore } from "../support/allot
 const T1 = "11111111-1111-4111-8111-111111111111";
 const T2 = "22222222-2222-4222-8222-222222222222";
 const users = graphModel.entitySets.get("users")!.table;
+const department = users.columns.find((c) => c.property === "department")!;
 
 const user = (id: string, displayName: string, department?: string) => ({
   id,
@@ -110,7 +112,7 @@ for (const backend of await backendsToTest()) {
       });
       const odd = (params: unknown[]) => {
         params.push("odd");
-        return db.dialect.compareText("p_department", "=", db.dialect.param(params.length));
+        return db.dialect.compareText(columnSql(db.dialect, department), "=", db.dialect.param(params.length));
       };
       const first = await entities.list(db, users, { tenantId: T1, where: odd, orderBy: [], top: 10, skip: 0, count: true });
       assert.equal(first.count, 15);

@@ -9,14 +9,17 @@
 import type { ConfigurationDeviceFacts } from "../../engine/configurationApplicability.js";
 import type { CompiledModel, StorageTable } from "../../odata/compiledModel.js";
 import type { SqlExecutor } from "../../store/database.js";
+import { columnSql } from "../../store/derivedColumns.js";
 import type { EntityStore, StoredEntity } from "../../store/entityStore.js";
+import type { SqlDialect } from "../../store/sqlDialect.js";
 
 export interface DeviceWithFacts {
   device: StoredEntity;
   facts: ConfigurationDeviceFacts;
 }
 
-const columnOf = (table: StorageTable, property: string) => table.columns.find((c) => c.property === property)!.column;
+/** SQL reading a property's value in a row of `table` (`qualifier`: its alias and a dot). */
+const columnOf = (dialect: SqlDialect, table: StorageTable, property: string, qualifier = "") => columnSql(dialect, table.columns.find((c) => c.property === property)!, qualifier);
 
 /** Removed items kept by changeAssignments in the managed device's document. */
 export interface RemovedAssignmentItem {
@@ -48,16 +51,16 @@ export class ConfigurationDeviceFactsReader {
     if (azureIds.length) {
       const rows = await x.all(
         // Folded as the column's index is (PostgreSQL: lower(); SQLite: NOCASE), so the lookup uses it.
-        `SELECT id, ${columnOf(this.entraDevices, "deviceId")} AS device_id FROM ${this.entraDevices.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(d.foldText(columnOf(this.entraDevices, "deviceId")), d.param(2))}`,
+        `SELECT id, ${columnOf(d, this.entraDevices, "deviceId")} AS device_id FROM ${this.entraDevices.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(d.foldText(columnOf(d, this.entraDevices, "deviceId")), d.param(2))}`,
         [tenantId, d.bindList(azureIds)],
       );
       for (const r of rows) entraByDeviceId.set(String(r.device_id).toLowerCase(), r.id as string);
     }
     const userIds = [...new Set(devices.map((m) => String(m.doc.userId ?? "")).filter((v) => v !== ""))];
-    // Only the licence matters (accountEnabled, an indexed column): documents are not decoded.
+    // Only the licence matters (accountEnabled, read from the row by SQL): documents are not decoded.
     const users = new Map<string, { id: string; enabled: boolean }>();
     if (userIds.length) {
-      const enabled = columnOf(this.users, "accountEnabled");
+      const enabled = columnOf(d, this.users, "accountEnabled");
       const rows = await x.all(`SELECT id, ${enabled} AS enabled FROM ${this.users.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList("id", d.param(2))}`, [tenantId, d.bindList(userIds)]);
       for (const r of rows) users.set(r.id as string, { id: r.id as string, enabled: r.enabled !== false && r.enabled !== 0 });
     }
@@ -112,11 +115,11 @@ export class ConfigurationDeviceFactsReader {
     const objects = () => bind(d.bindList(directoryObjectIds));
     const md = this.managedDevices;
     const e = this.entraDevices;
-    const user = `md.${columnOf(md, "userId")}`;
+    const user = columnOf(d, md, "userId", "md.");
     const memberOf = (memberSql: string) => `EXISTS (SELECT 1 FROM group_members gm WHERE gm.tenant_id = md.tenant_id AND gm.member_id = ${memberSql} AND ${d.inList("gm.group_id", objects())})`;
     const sql = `SELECT md.id FROM ${md.name} md WHERE md.tenant_id = ${bind(tenantId)} AND ${d.inList("md.id", bind(d.bindList(managedDeviceIds)))} AND (
         ${d.inList(user, objects())} OR ${memberOf(user)}
-        OR EXISTS (SELECT 1 FROM ${e.name} e WHERE e.tenant_id = md.tenant_id AND ${d.foldText(`e.${columnOf(e, "deviceId")}`)} = ${d.foldText(`md.${columnOf(md, "azureADDeviceId")}`)}
+        OR EXISTS (SELECT 1 FROM ${e.name} e WHERE e.tenant_id = md.tenant_id AND ${d.foldText(columnOf(d, e, "deviceId", "e."))} = ${d.foldText(columnOf(d, md, "azureADDeviceId", "md."))}
           AND (${d.inList("e.id", objects())} OR ${memberOf("e.id")})))`;
     for (const r of await x.all(sql, params)) out.add(r.id as string);
     return out;
@@ -128,14 +131,14 @@ export class ConfigurationDeviceFactsReader {
     const out = new Set<string>();
     if (entraObjectIds.length) {
       const rows = await x.all(
-        `SELECT md.id FROM ${this.managedDevices.name} md JOIN ${this.entraDevices.name} e ON e.tenant_id = md.tenant_id AND ${d.foldText(`e.${columnOf(this.entraDevices, "deviceId")}`)} = ${d.foldText(`md.${columnOf(this.managedDevices, "azureADDeviceId")}`)}
+        `SELECT md.id FROM ${this.managedDevices.name} md JOIN ${this.entraDevices.name} e ON e.tenant_id = md.tenant_id AND ${d.foldText(columnOf(d, this.entraDevices, "deviceId", "e."))} = ${d.foldText(columnOf(d, this.managedDevices, "azureADDeviceId", "md."))}
          WHERE md.tenant_id = ${d.param(1)} AND ${d.inList("e.id", d.param(2))}`,
         [tenantId, d.bindList(entraObjectIds)],
       );
       for (const r of rows) out.add(r.id as string);
     }
     if (userIds.length) {
-      const rows = await x.all(`SELECT id FROM ${this.managedDevices.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(columnOf(this.managedDevices, "userId"), d.param(2))}`, [tenantId, d.bindList(userIds)]);
+      const rows = await x.all(`SELECT id FROM ${this.managedDevices.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(columnOf(d, this.managedDevices, "userId"), d.param(2))}`, [tenantId, d.bindList(userIds)]);
       for (const r of rows) out.add(r.id as string);
     }
     return [...out];
@@ -148,8 +151,8 @@ export class ConfigurationDeviceFactsReader {
     const md = this.managedDevices;
     const rows = await x.all(
       `SELECT md.id FROM ${md.name} md WHERE md.tenant_id = ${d.param(1)} AND (
-         md.${columnOf(md, "azureADDeviceId")} IN (SELECT e.${columnOf(this.entraDevices, "deviceId")} FROM ${this.entraDevices.name} e JOIN group_members gm ON gm.tenant_id = e.tenant_id AND gm.member_id = e.id WHERE e.tenant_id = ${d.param(2)} AND ${d.inList("gm.group_id", d.param(3))})
-         OR md.${columnOf(md, "userId")} IN (SELECT gm.member_id FROM group_members gm WHERE gm.tenant_id = ${d.param(4)} AND ${d.inList("gm.group_id", d.param(5))}))`,
+         ${columnOf(d, md, "azureADDeviceId", "md.")} IN (SELECT ${columnOf(d, this.entraDevices, "deviceId", "e.")} FROM ${this.entraDevices.name} e JOIN group_members gm ON gm.tenant_id = e.tenant_id AND gm.member_id = e.id WHERE e.tenant_id = ${d.param(2)} AND ${d.inList("gm.group_id", d.param(3))})
+         OR ${columnOf(d, md, "userId", "md.")} IN (SELECT gm.member_id FROM group_members gm WHERE gm.tenant_id = ${d.param(4)} AND ${d.inList("gm.group_id", d.param(5))}))`,
       [tenantId, tenantId, d.bindList(groupIds), tenantId, d.bindList(groupIds)],
     );
     return rows.map((r) => r.id as string);
