@@ -6,7 +6,7 @@ import type { Database, SqlExecutor } from "./database.js";
 import { isDerivedColumn } from "./derivedColumns.js";
 import { sqliteDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 interface ExistingColumn {
   name: string;
@@ -166,6 +166,13 @@ function fixedMigrations(ddl: Ddl): string[] {
     // columns (its `_markSeq`) are added and filled from the documents; both happen in the column reconciliation
     // below, so this step has no statement of its own: the version number keeps an older Allot, which would derive
     // the status again and not write the mark, off the store.
+    [
+      "SELECT 1",
+    ].join(";\n"),
+    // 11: the audit events' componentName, activityOperationType, activityResult and category lose their indexes
+    // (a handful of values each; a bulk reassignment writes thousands of events a batch, issue 8), so on SQLite
+    // they become generated columns. The column reconciliation below does both; the version number keeps an older
+    // Allot, which would write them, off the store.
     [
       "SELECT 1",
     ].join(";\n"),

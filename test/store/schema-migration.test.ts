@@ -121,3 +121,51 @@ for (const backend of await backendsToTest()) {
     });
   });
 }
+
+const auditEvents = graphModel.entityType("deviceManagement").navigation.get("auditEvents")!.table!;
+
+for (const backend of await backendsToTest()) {
+  describe(`schema migration from version 10 (${backend})`, () => {
+    const store = freshStore(backend);
+    let db: Database;
+    const entities = new EntityStore(graphModel);
+    const unindexed = ["componentName", "activityOperationType", "activityResult", "category"].map((p) => auditEvents.columns.find((c) => c.property === p)!);
+
+    before(async () => {
+      db = await openDatabase(store);
+      await migrate(db, graphModel);
+      await entities.insert(db, auditEvents, T1, { id: "e-1", type: "auditEvent", doc: { id: "e-1", componentName: "DeviceManagement", activityType: "reassignProfile", activityOperationType: "Action", activityResult: "Success", category: "Device" } });
+      // Version 10's shape: the four columns written and indexed.
+      for (const c of unindexed) {
+        if (db.kind === "sqlite") {
+          await db.exec(`ALTER TABLE ${auditEvents.name} DROP COLUMN ${c.column}; ALTER TABLE ${auditEvents.name} ADD COLUMN ${c.column} TEXT COLLATE NOCASE`);
+          await db.run(`UPDATE ${auditEvents.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`);
+        }
+        await db.exec(`CREATE INDEX ${auditEvents.name}__${c.column} ON ${auditEvents.name} (${auditEvents.parented ? "tenant_id, parent_id" : "tenant_id"}, ${db.kind === "sqlite" ? c.column : `lower(${c.column})`})`);
+      }
+      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["10"]);
+    });
+    after(async () => {
+      await db.close();
+      if (store.kind === "postgres" && store.schema) await dropPostgresSchema(store.schema);
+    });
+
+    it("the audit events' low-cardinality columns lose their indexes (SQLite: become generated), rows and filters kept", async () => {
+      if (db.kind === "sqlite") assert.ok(!(await generatedColumns(db, auditEvents.name)).includes(unindexed[0].column), "the simulated version 10 store writes the column");
+      await migrate(db, graphModel);
+      const [version] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
+      assert.equal(Number(version.value), SCHEMA_VERSION);
+      const indexes = await indexNames(db, auditEvents.name);
+      const generated = await generatedColumns(db, auditEvents.name);
+      for (const c of unindexed) {
+        assert.ok(!indexes.includes(`${auditEvents.name}__${c.column}`), `no index of ${c.column}`);
+        assert.equal(generated.includes(c.column), db.kind === "sqlite", `${c.column} generated on ${backend}`);
+      }
+      for (const c of auditEvents.columns.filter((c) => c.indexed)) assert.ok(indexes.includes(`${auditEvents.name}__${c.column}`), `index of ${c.column}`);
+      await entities.insert(db, auditEvents, T1, { id: "e-2", type: "auditEvent", doc: { id: "e-2", componentName: "DeviceManagement", activityType: "assign", activityOperationType: "Action", activityResult: "Failure", category: "Device" } });
+      const result = unindexed.find((c) => c.property === "activityResult")!;
+      const rows = await db.all(`SELECT id FROM ${auditEvents.name} WHERE tenant_id = ${db.dialect.param(1)} AND ${db.dialect.compareText(result.column, "=", db.dialect.param(2))} ORDER BY id`, [T1, "success"]);
+      assert.deepEqual(rows.map((r) => r.id), ["e-1"]);
+    });
+  });
+}
