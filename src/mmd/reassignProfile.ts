@@ -143,9 +143,6 @@ function workContext(services: GraphServices, tenantId: string, appId: string, r
  */
 export function reassignBatchWork(services: GraphServices, reconciler: Reconciler, timing: () => LifecycleTiming): WorkHandler {
   return {
-    // Batches follow each other at once: on SQLite each commit then leaves the WAL checkpoint to the store's next
-    // idle moment, which writes each page back once for many batches (~45–75 ms of each batch's COMMIT was it).
-    bulk: true,
     async apply(tx, item) {
       const { job, persona, wipe, appId, devices } = item.payload as { job?: string; persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
       const ctx = workContext(services, item.tenantId, appId, item.id);

@@ -23,8 +23,6 @@ export interface StepResult {
 export interface WorkHandler {
   /** Applies `item.step`; answers whether further steps follow. */
   apply(tx: SqlExecutor, item: WorkItem, at: Date, owner: string): Promise<StepResult>;
-  /** Each step is a large write (thousands of rows): its transaction is a bulk one (Database.transaction). */
-  bulk?: boolean;
 }
 
 export interface ReconcilerOptions {
@@ -116,7 +114,7 @@ export class Reconciler {
     };
     try {
       if (within) await work(within);
-      else await this.db.transaction(work, { bulk: handler.bulk === true });
+      else await this.db.transaction(work);
       return true;
     } catch (e) {
       if (e instanceof AlreadyApplied) {

@@ -18,7 +18,7 @@ export interface Database extends SqlExecutor {
   readonly description: string;
   /**
    * Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. `bulk`: a large
-   * write (the fleet generator, an MMD reassignment's batches) whose backend housekeeping may wait until the store is idle (SQLite: the WAL
+   * write (the fleet generator) whose backend housekeeping may wait until the store is idle (SQLite: the WAL
    * checkpoint); durability is the same.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: { bulk?: boolean }): Promise<T>;
