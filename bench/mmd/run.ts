@@ -97,15 +97,17 @@ async function measure(backend: Backend): Promise<Run> {
     if (answer.status !== 200) throw new Error(`reassign: ${answer.status} ${answer.text}`);
     const states = await fleet.peek({
       // InProgress: named by a pending batch (the job's record, which MMD reads overlay); one statement, one snapshot.
+      // (PostgreSQL, here and in the count at the end: the profiles' subquery names the tenant, not the outer row's,
+      // so it is hashed once; correlated, it was re-run per device over all the tenant's profiles, for 15 minutes once.)
       sqlite: "SELECT COUNT(*) AS n FROM managed_devices WHERE tenant_id = ? AND (id IN (SELECT managed_device_id FROM mmd_device_profiles WHERE tenant_id = managed_devices.tenant_id AND status = 'Successful' AND persona = 'SensitiveData') OR id IN (SELECT json_extract(d.value, '$[0]') FROM pending_work, json_each(json_extract(pending_work.payload, '$.devices')) AS d WHERE tenant_id = ? AND kind = 'mmdReassignBatch'))",
-      postgres: "SELECT COUNT(*)::int AS n FROM managed_devices WHERE tenant_id = $1 AND (id IN (SELECT managed_device_id FROM mmd_device_profiles WHERE tenant_id = managed_devices.tenant_id AND status = 'Successful' AND persona = 'SensitiveData') OR id IN (SELECT d->>0 FROM pending_work, jsonb_array_elements(payload->'devices') AS d WHERE tenant_id = $1 AND kind = 'mmdReassignBatch'))",
+      postgres: "SELECT COUNT(*)::int AS n FROM managed_devices WHERE tenant_id = $1 AND (id IN (SELECT managed_device_id FROM mmd_device_profiles WHERE tenant_id = $1 AND status = 'Successful' AND persona = 'SensitiveData') OR id IN (SELECT d->>0 FROM pending_work, jsonb_array_elements(payload->'devices') AS d WHERE tenant_id = $1 AND kind = 'mmdReassignBatch'))",
     }, backendParams(backend));
     run.inProgressOrDoneAfterAnswer = Number(states[0].n);
     run.successfulMs = await fleet.waitFor(() => auditCount(fleet), 1 + ids.length, answer.started, 300_000, "reassignProfile audit events");
 
     const done = await fleet.peek({
       sqlite: "SELECT COUNT(*) AS n FROM managed_devices WHERE tenant_id = ? AND id IN (SELECT managed_device_id FROM mmd_device_profiles WHERE tenant_id = managed_devices.tenant_id AND status = 'Successful' AND persona = 'SensitiveData')",
-      postgres: "SELECT COUNT(*)::int AS n FROM managed_devices WHERE tenant_id = $1 AND id IN (SELECT managed_device_id FROM mmd_device_profiles WHERE tenant_id = managed_devices.tenant_id AND status = 'Successful' AND persona = 'SensitiveData')",
+      postgres: "SELECT COUNT(*)::int AS n FROM managed_devices WHERE tenant_id = $1 AND id IN (SELECT managed_device_id FROM mmd_device_profiles WHERE tenant_id = $1 AND status = 'Successful' AND persona = 'SensitiveData')",
     }, [DEMO_TENANT_ID]);
     run.successfulAtEnd = Number(done[0].n);
     const events = await fleet.peek({

@@ -208,7 +208,7 @@ export class EntityStore {
     return (await x.run(sql, params)).changes;
   }
 
-  /** `patch` of the rows with these ids (in chunks), optionally narrowed by a further condition. */
+  /** `patch` of the rows with these ids (in chunks, each bound as one list), optionally narrowed by a further condition. */
   async patchMany(
     x: SqlExecutor,
     table: StorageTable,
@@ -222,8 +222,8 @@ export class EntityStore {
     for (let i = 0; i < ids.length; i += PATCH_CHUNK) {
       const slice = ids.slice(i, i + PATCH_CHUNK);
       changed += await this.patch(x, table, tenantId, set, remove, (params) => {
-        const list = slice.map((id) => (params.push(id), x.dialect.param(params.length))).join(", ");
-        return `id IN (${list})${also ? ` AND (${also(params)})` : ""}`;
+        params.push(x.dialect.bindList(slice));
+        return `${x.dialect.inList("id", x.dialect.param(params.length))}${also ? ` AND (${also(params)})` : ""}`;
       });
     }
     return changed;

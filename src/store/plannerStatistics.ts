@@ -12,6 +12,11 @@ export async function refreshPlannerStatistics(x: SqlExecutor, tables: readonly 
   if (!sql || tables.length === 0) return [];
   const stale = (await x.all<{ relname: string }>(sql, [x.dialect.bindList(tables)])).map((r) => r.relname);
   // The names come from the catalogue and match the model's table names (plain identifiers).
-  if (stale.length) await x.run(`ANALYZE ${stale.join(", ")}`);
+  if (stale.length === 0) return stale;
+  // A small sample (3,000 rows, not 30,000): what the id-list lookups need is the row count and that the ids are
+  // distinct, which it gives as well, and the full sample cost a bulk-loaded fleet's first batch ~1.6 s at 20,000
+  // devices. LOCAL: for this transaction's ANALYZE only (callers run inside one).
+  await x.run("SET LOCAL default_statistics_target = 10");
+  await x.run(`ANALYZE ${stale.join(", ")}`);
   return stale;
 }

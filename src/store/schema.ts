@@ -6,7 +6,7 @@ import type { Database, SqlExecutor } from "./database.js";
 import { isDerivedColumn } from "./derivedColumns.js";
 import type { SqlDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 
 interface ExistingColumn {
   name: string;
@@ -167,6 +167,13 @@ function fixedMigrations(ddl: Ddl): string[] {
     // document's field instead (columnSql), since SQLite computed every generated column on each INSERT and UPDATE.
     // The column reconciliation below drops them; the version number keeps an older Allot, which would query them,
     // off the store.
+    [
+      "SELECT 1",
+    ].join(";\n"),
+    // 12: the audit events' componentName, activityOperationType, activityResult and category lose their indexes
+    // (a handful of values each; a bulk reassignment writes thousands of events a batch, issue 8), so on SQLite
+    // they become derived properties read from the document, like every unindexed one (11). The column
+    // reconciliation below does both; the version number keeps an older Allot, which would write them, off the store.
     [
       "SELECT 1",
     ].join(";\n"),

@@ -1,7 +1,8 @@
 // A store of schema version 5 (every property column written, a member's groups indexed without group_id) is
 // brought to the current version at start-up, its rows kept: on SQLite the derived columns go, queries reading
 // them from the documents (src/store/derivedColumns.ts), on both backends the membership index is replaced. A
-// store of version 10 (derived columns as VIRTUAL generated ones) loses those columns, its rows kept.
+// store of version 10 (derived columns as VIRTUAL generated ones) loses those columns, its rows kept; one of version
+// 11 loses the audit events' low-cardinality indexes (on SQLite those properties become derived ones).
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -179,6 +180,55 @@ for (const backend of await backendsToTest()) {
       assert.deepEqual(rows.map((r) => r.id), ["m-1"]);
       const flags = await db.all(`SELECT id, ${columnSql(db.dialect, encrypted)} AS encrypted FROM ${managedDevices.name} WHERE tenant_id = ${db.dialect.param(1)} ORDER BY id`, [T1]);
       assert.deepEqual(flags.map((r) => [r.id, r.encrypted === true || r.encrypted === 1]), [["m-1", true], ["m-2", false]]);
+    });
+  });
+}
+
+const auditEvents = graphModel.entityType("deviceManagement").navigation.get("auditEvents")!.table!;
+
+for (const backend of await backendsToTest()) {
+  describe(`schema migration from version 11 (${backend})`, () => {
+    const store = freshStore(backend);
+    let db: Database;
+    const entities = new EntityStore(graphModel);
+    const unindexed = ["componentName", "activityOperationType", "activityResult", "category"].map((p) => auditEvents.columns.find((c) => c.property === p)!);
+
+    before(async () => {
+      db = await openDatabase(store);
+      await migrate(db, graphModel);
+      await entities.insert(db, auditEvents, T1, { id: "e-1", type: "auditEvent", doc: { id: "e-1", componentName: "DeviceManagement", activityType: "reassignProfile", activityOperationType: "Action", activityResult: "Success", category: "Device" } });
+      // Version 11's shape: the four columns written (SQLite: they were indexed, so not derived) and indexed.
+      for (const c of unindexed) {
+        if (db.kind === "sqlite") {
+          await db.exec(`ALTER TABLE ${auditEvents.name} ADD COLUMN ${c.column} TEXT COLLATE NOCASE`);
+          await db.run(`UPDATE ${auditEvents.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`);
+        }
+        await db.exec(`CREATE INDEX ${auditEvents.name}__${c.column} ON ${auditEvents.name} (${auditEvents.parented ? "tenant_id, parent_id" : "tenant_id"}, ${db.kind === "sqlite" ? c.column : `lower(${c.column})`})`);
+      }
+      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["11"]);
+    });
+
+    after(async () => {
+      await db.close();
+      if (store.kind === "postgres" && store.schema) await dropPostgresSchema(store.schema);
+    });
+
+    it("the audit events' low-cardinality columns lose their indexes (SQLite: read from the document), rows and filters kept", async () => {
+      if (db.kind === "sqlite") assert.ok((await tableColumns(db, auditEvents.name)).includes(unindexed[0].column), "the simulated version 11 store writes the column");
+      await migrate(db, graphModel);
+      const [version] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
+      assert.equal(Number(version.value), SCHEMA_VERSION);
+      const indexes = await indexNames(db, auditEvents.name);
+      const columns = await tableColumns(db, auditEvents.name);
+      for (const c of unindexed) {
+        assert.ok(!indexes.includes(`${auditEvents.name}__${c.column}`), `no index of ${c.column}`);
+        assert.equal(columns.includes(c.column), db.kind === "postgres", `${c.column} a column on ${backend}`);
+      }
+      for (const c of auditEvents.columns.filter((c) => c.indexed)) assert.ok(indexes.includes(`${auditEvents.name}__${c.column}`), `index of ${c.column}`);
+      await entities.insert(db, auditEvents, T1, { id: "e-2", type: "auditEvent", doc: { id: "e-2", componentName: "DeviceManagement", activityType: "assign", activityOperationType: "Action", activityResult: "Failure", category: "Device" } });
+      const result = unindexed.find((c) => c.property === "activityResult")!;
+      const rows = await db.all(`SELECT id FROM ${auditEvents.name} WHERE tenant_id = ${db.dialect.param(1)} AND ${db.dialect.compareText(columnSql(db.dialect, result), "=", db.dialect.param(2))} ORDER BY id`, [T1, "success"]);
+      assert.deepEqual(rows.map((r) => r.id), ["e-1"]);
     });
   });
 }

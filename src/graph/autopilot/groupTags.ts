@@ -41,11 +41,10 @@ const orderIdOf = (entra: StoredEntity | undefined) =>
 export async function currentGroupTags(ctx: GraphContext, x: SqlExecutor, azureADDeviceIds: readonly string[]): Promise<Map<string, TaggedDevice>> {
   const identities = ctx.model.entityType("deviceManagement").navigation.get("windowsAutopilotDeviceIdentities")!.table!;
   const devices = ctx.model.entitySets.get("devices")!.table;
-  const byId = (table: typeof devices, fields: string, column: string, ids: readonly string[]) => {
-    const params: unknown[] = [ctx.tenantId];
-    const list = ids.map((id) => (params.push(id), x.dialect.param(params.length))).join(", ");
-    return x.all(`SELECT id, ${fields}, ${column} AS device_id FROM ${table.name} WHERE tenant_id = ${x.dialect.param(1)} AND ${x.dialect.foldText(column)} IN (${list})`, params);
-  };
+  const d = x.dialect;
+  // The (folded) ids bound as one list, so the statement text is one whatever the count.
+  const byId = (table: typeof devices, fields: string, column: string, ids: readonly string[]) =>
+    x.all(`SELECT id, ${fields}, ${column} AS device_id FROM ${table.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(d.foldText(column), d.param(2))}`, [ctx.tenantId, d.bindList(ids)]);
   const tagField = `${x.dialect.jsonText("doc", "groupTag")} AS group_tag`;
   const decode = (r: Record<string, unknown>): StoredEntity => ({ id: r.id as string, type: r.odata_type as string, seq: Number(r.seq), doc: typeof r.doc === "string" ? JSON.parse(r.doc) : (r.doc as Record<string, unknown>) });
   const out = new Map<string, TaggedDevice>();

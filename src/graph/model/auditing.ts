@@ -58,16 +58,19 @@ export const auditing: ModelPart = {
       flavor: "intune",
       properties: {
         displayName: { type: "Edm.String", readOnly: true },
-        componentName: { type: "Edm.String", readOnly: true, filterable: true, sortable: true },
+        // componentName, activityOperationType, activityResult and category are unindexed: a handful of values
+        // each (a filter on one reads the tenant's events in order), and every index costs each event a B-tree
+        // insert — a bulk reassignment writes them by the thousand (issue 8).
+        componentName: { type: "Edm.String", readOnly: true, filterable: true, sortable: true, indexed: false },
         actor: { type: "auditActor", readOnly: true },
         activity: { type: "Edm.String", readOnly: true },
         activityDateTime: { type: "Edm.DateTimeOffset", readOnly: true, filterable: true, sortable: true },
         activityType: { type: "Edm.String", readOnly: true, filterable: true, sortable: true },
-        activityOperationType: { type: "Edm.String", readOnly: true, filterable: true },
-        activityResult: { type: "Edm.String", readOnly: true, filterable: true },
+        activityOperationType: { type: "Edm.String", readOnly: true, filterable: true, indexed: false },
+        activityResult: { type: "Edm.String", readOnly: true, filterable: true, indexed: false },
         correlationId: { type: "Edm.Guid", readOnly: true, filterable: true },
         resources: { type: "auditResource", collection: true, readOnly: true },
-        category: { type: "Edm.String", readOnly: true, filterable: true, sortable: true },
+        category: { type: "Edm.String", readOnly: true, filterable: true, sortable: true, indexed: false },
       },
     },
   ],
