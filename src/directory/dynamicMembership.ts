@@ -34,7 +34,7 @@ export const userRuleRecord = (user: StoredEntity): Record<string, unknown> => (
  * The rule record narrowed to the given properties: the same values the full record has for them, without copying
  * every field of every document (most of a bulk re-evaluation's time went into those copies).
  */
-function narrowRuleRecord(subject: RuleSubject, e: StoredEntity, properties: readonly string[]): Record<string, unknown> {
+export function narrowRuleRecord(subject: RuleSubject, e: StoredEntity, properties: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of properties) {
     out[p] = p === "objectId" ? e.id : e.doc[(subject === "device" && DEVICE_ALIASES[p]) || p];

@@ -25,8 +25,14 @@ export interface EncodableEntity {
 
 const DIALECTS: Record<SqlDialect["name"], SqlDialect> = { sqlite: sqliteDialect, postgres: postgresDialect };
 
+/**
+ * Already canonical: a day every month has (1-28), valid times, milliseconds, UTC. Such a text is its own
+ * toISOString, so it skips the Date round trip (a bulk write of devices binds several date-times per row).
+ */
+const CANONICAL_DATE_TIME = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** Canonical form of date-time values in the store: text comparison then orders correctly. */
-export const canonicalDateTime = (value: string) => new Date(value).toISOString();
+export const canonicalDateTime = (value: string) => (CANONICAL_DATE_TIME.test(value) ? value : new Date(value).toISOString());
 
 export const encodeDoc = (doc: Record<string, unknown>) => JSON.stringify(doc);
 

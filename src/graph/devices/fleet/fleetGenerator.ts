@@ -303,7 +303,8 @@ class FleetRun {
       await this.ctx.entities.insertEncoded(this.tx, layouts.managed, slice.managed);
       await this.ctx.entities.insertEncoded(this.tx, layouts.entra, slice.entra);
       await this.ctx.entities.insertEncoded(this.tx, layouts.autopilot, slice.autopilot);
-      for (const m of slice.memberships) this.memberships.add(m.groupId, m.memberId, m.memberType, m.dynamic);
+      const { groupIds, memberIds, dynamic } = slice.memberships;
+      for (let i = 0; i < groupIds.length; i++) this.memberships.add(groupIds[i], memberIds[i], "device", dynamic[i]);
       await this.memberships.flushIfFull();
       autopilotDevices += slice.autopilotCount;
     }
