@@ -9,7 +9,7 @@ import { filterToSql, type FilterPropertyResolver, type FilterValueType } from "
 import type { EntitySetDecl, PropertyDecl } from "../odata/model.js";
 import type { QueryOptions } from "../odata/queryOptions.js";
 import type { PageCursor } from "../odata/skipToken.js";
-import { columnSql } from "../store/derivedColumns.js";
+import { columnSql, propertySql } from "../store/derivedColumns.js";
 import type { ListQuery, OrderTerm } from "../store/entityStore.js";
 import type { SqlDialect } from "../store/sqlDialect.js";
 import type { CompiledModel } from "../odata/compiledModel.js";
@@ -151,7 +151,7 @@ function searchCondition(
       .map((t, i) => {
         const props = t.property !== undefined ? [t.property] : set.search!;
         const pattern = `%${t.value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        const columns = props.map((p) => columnSql(dialect, table.columns.find((c) => c.property === p)!));
+        const columns = props.map((p) => propertySql(dialect, table, p));
         // One bound value per use: SQLite's `?` is positional.
         const any = columns.map((c) => (params.push(pattern), dialect.likeText(c, dialect.param(params.length)))).join(" OR ");
         return `${i > 0 ? ` ${terms[i - 1].join} ` : ""}(${any})`;

@@ -3,7 +3,7 @@
 
 import type { StorageTable } from "../odata/compiledModel.js";
 import type { SqlExecutor } from "../store/database.js";
-import { columnSql } from "../store/derivedColumns.js";
+import { propertySql } from "../store/derivedColumns.js";
 import type { StoredEntity } from "../store/entityStore.js";
 import type { GraphContext } from "../graph/graphContext.js";
 import { loadDirectoryObjects } from "../graph/directory/directoryObjects.js";
@@ -84,7 +84,7 @@ async function deviceView(ctx: GraphContext, x: SqlExecutor, managed: StoredEnti
 function anyColumnContains(x: SqlExecutor, table: StorageTable, properties: string[], text: string | undefined) {
   if (!text) return undefined;
   const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const columns = properties.map((p) => columnSql(x.dialect, table.columns.find((c) => c.property === p)!));
+  const columns = properties.map((p) => propertySql(x.dialect, table, p));
   return (params: unknown[]) => columns.map((c) => (params.push(pattern), x.dialect.likeText(c, x.dialect.param(params.length)))).join(" OR ");
 }
 

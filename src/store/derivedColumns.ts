@@ -29,6 +29,13 @@ export function columnSql(dialect: SqlDialect, c: StorageColumn, qualifier = "")
   return `(CAST(${value} AS TEXT) COLLATE NOCASE)`;
 }
 
+/** `columnSql` of the column of one of `table`'s properties: callers name properties, whatever their storage. */
+export function propertySql(dialect: SqlDialect, table: StorageTable, property: string, qualifier = ""): string {
+  const column = table.columns.find((c) => c.property === property);
+  if (!column) throw new Error(`${table.name} has no column for ${property}`);
+  return columnSql(dialect, column, qualifier);
+}
+
 const written = new Map<SqlDialect, WeakMap<StorageTable, StorageColumn[]>>();
 
 /** The columns of `table` a row write sets, in the table's order. */

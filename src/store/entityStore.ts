@@ -3,7 +3,7 @@
 
 import type { CompiledModel, EntityType, StorageColumn, StorageTable } from "../odata/compiledModel.js";
 import type { Row, SqlExecutor } from "./database.js";
-import { columnSql, writtenColumns } from "./derivedColumns.js";
+import { columnSql, propertySql, writtenColumns } from "./derivedColumns.js";
 import { canonicalDateTime, columnValue, encodeDoc, encodeRow, rowLayout, type RowLayout } from "./entityRows.js";
 import { insertRows, insertValueRows, rowsPerStatement } from "./multiRowInsert.js";
 
@@ -341,11 +341,10 @@ export class EntityStore {
 
   /** Entities whose (case-insensitive, indexed) column equals a value: lookups by UPN, name, serial number. */
   async findBy(x: SqlExecutor, table: StorageTable, tenantId: string, property: string, value: string, limit = 1): Promise<StoredEntity[]> {
-    const column = table.columns.find((c) => c.property === property);
-    if (!column) throw new Error(`${table.name} has no column for ${property}`);
+    const column = propertySql(x.dialect, table, property);
     const { rows } = await this.list(x, table, {
       tenantId,
-      where: (params) => (params.push(value), x.dialect.compareText(columnSql(x.dialect, column), "=", x.dialect.param(params.length))),
+      where: (params) => (params.push(value), x.dialect.compareText(column, "=", x.dialect.param(params.length))),
       orderBy: [],
       top: limit,
       skip: 0,

@@ -9,17 +9,13 @@
 import type { ConfigurationDeviceFacts } from "../../engine/configurationApplicability.js";
 import type { CompiledModel, StorageTable } from "../../odata/compiledModel.js";
 import type { SqlExecutor } from "../../store/database.js";
-import { columnSql } from "../../store/derivedColumns.js";
+import { propertySql as columnOf } from "../../store/derivedColumns.js";
 import type { EntityStore, StoredEntity } from "../../store/entityStore.js";
-import type { SqlDialect } from "../../store/sqlDialect.js";
 
 export interface DeviceWithFacts {
   device: StoredEntity;
   facts: ConfigurationDeviceFacts;
 }
-
-/** SQL reading a property's value in a row of `table` (`qualifier`: its alias and a dot). */
-const columnOf = (dialect: SqlDialect, table: StorageTable, property: string, qualifier = "") => columnSql(dialect, table.columns.find((c) => c.property === property)!, qualifier);
 
 /** Removed items kept by changeAssignments in the managed device's document. */
 export interface RemovedAssignmentItem {

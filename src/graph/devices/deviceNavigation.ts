@@ -7,6 +7,7 @@
 import type { CompiledModel, StorageTable } from "../../odata/compiledModel.js";
 import { badRequest } from "../../odata/errors.js";
 import type { SqlExecutor } from "../../store/database.js";
+import { propertySql } from "../../store/derivedColumns.js";
 import type { StoredEntity } from "../../store/entityStore.js";
 import type { EntityBehaviour, GraphContext, NavigationProvider, ProvidedEntity, ProviderPage, ProviderPageRequest } from "../graphContext.js";
 
@@ -92,7 +93,7 @@ export function deviceNavigationProviders(model: CompiledModel): Record<string, 
     },
     userManagedDevices: {
       async list(ctx, x, user, req) {
-        const column = managedDevices.columns.find((c) => c.property === "userId")!.column;
+        const column = propertySql(x.dialect, managedDevices, "userId");
         const where = (params: unknown[]) => (params.push(user.id), x.dialect.compareText(column, "=", x.dialect.param(params.length)));
         const { rows, count } = await ctx.entities.list(x, managedDevices, { tenantId: ctx.tenantId, where, types: req.types, orderBy: [], top: req.top + 1, skip: req.offset, count: req.count });
         return { items: rows.slice(0, req.top).map((d) => provided(ctx, d, managedDevices)), count, hasMore: rows.length > req.top };

@@ -13,6 +13,7 @@ import { GraphError } from "../../../odata/errors.js";
 import type { SqlExecutor } from "../../../store/database.js";
 import type { StoredEntity } from "../../../store/entityStore.js";
 import { notifyManagedDeviceChanges, type GraphContext } from "../../graphContext.js";
+import { propertySql } from "../../../store/derivedColumns.js";
 import { rowLayout } from "../../../store/entityRows.js";
 import { acquireWorker, releaseWorker, sliceSource, fleetDrawing, type DeviceSliceWorker } from "./deviceSliceSource.js";
 import type { DevicePlan } from "./fleetDeviceSlices.js";
@@ -138,10 +139,9 @@ class FleetRun {
     const changed = new Set(this.newManagedIds);
     const managed = this.tables.managed;
     const d = this.tx.dialect;
-    const column = (property: string) => managed.columns.find((c) => c.property === property)!.column;
     for (const [property, values] of [["azureADDeviceId", this.regroupedDeviceIds], ["userId", this.regroupedUserIds]] as const) {
       if (values.size === 0) continue;
-      const rows = await this.tx.all<{ id: string }>(`SELECT id FROM ${managed.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(column(property), d.param(2))}`, [this.tenant.id, d.bindList([...values])]);
+      const rows = await this.tx.all<{ id: string }>(`SELECT id FROM ${managed.name} WHERE tenant_id = ${d.param(1)} AND ${d.inList(propertySql(d, managed, property), d.param(2))}`, [this.tenant.id, d.bindList([...values])]);
       for (const r of rows) changed.add(r.id);
     }
     return [...changed];
@@ -252,7 +252,7 @@ class FleetRun {
    * deletions can make it reach names already given out: the window then moves past the last one taken.
    */
   private async freeUserOrdinal(start: number, count: number): Promise<number> {
-    const column = this.tables.users.columns.find((c) => c.property === "userPrincipalName")!.column;
+    const column = propertySql(this.tx.dialect, this.tables.users, "userPrincipalName");
     for (let attempt = 0; attempt < 20; attempt++) {
       let lastTaken = -1;
       for (let from = 0; from < count; from += NAME_CHECK_CHUNK) {
