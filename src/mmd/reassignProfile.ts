@@ -143,6 +143,9 @@ function workContext(services: GraphServices, tenantId: string, appId: string, r
  */
 export function reassignBatchWork(services: GraphServices, reconciler: Reconciler, timing: () => LifecycleTiming): WorkHandler {
   return {
+    // One job's batches name disjoint devices (a device is in one batch of its job); batches of different jobs
+    // stay in order, since an older job's batch skips the devices a newer one still has pending.
+    concurrent: { concurrency: 2, key: (item) => String(item.payload.job ?? item.id) },
     async apply(tx, item) {
       const { job, persona, wipe, appId, devices } = item.payload as { job?: string; persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
       const ctx = workContext(services, item.tenantId, appId, item.id);
