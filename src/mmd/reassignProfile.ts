@@ -113,11 +113,14 @@ export async function startReassign(
     const now = ctx.clock.now();
     const devices = [...byAad];
     const job = randomUUID();
+    // Each item lists its job's items, so that a batch tells the later items of its own job from a newer job's
+    // without reading their payloads.
+    const jobItems = Array.from({ length: Math.ceil(devices.length / BATCH) }, () => randomUUID());
     for (let i = 0; i < devices.length; i += BATCH) {
       const batch = devices.slice(i, i + BATCH);
-      const id = randomUUID();
+      const id = jobItems[i / BATCH];
       const subjectId = batch.length === 1 ? batch[0][1] : table.name;
-      const item = { tenantId: ctx.tenantId, id, kind: MMD_REASSIGN_BATCH_WORK, subjectId, step: 0, ...scheduleStep(timing, now), payload: { job, persona, wipe, appId: ctx.principal.appId, devices: batch.map(([aad, managedId]) => [managedId, aad]) } };
+      const item = { tenantId: ctx.tenantId, id, kind: MMD_REASSIGN_BATCH_WORK, subjectId, step: 0, ...scheduleStep(timing, now), payload: { job, jobItems, persona, wipe, appId: ctx.principal.appId, devices: batch.map(([aad, managedId]) => [managedId, aad]) } };
       await reconciler.queue.enqueue(tx, item);
       if (timing.kind === "immediate") await reconciler.runToCompletion(tx, item);
     }
@@ -143,15 +146,18 @@ function workContext(services: GraphServices, tenantId: string, appId: string, r
  */
 export function reassignBatchWork(services: GraphServices, reconciler: Reconciler, timing: () => LifecycleTiming): WorkHandler {
   return {
+    // One job's batches name disjoint devices (a device is in one batch of its job); batches of different jobs
+    // stay in order, since an older job's batch skips the devices a newer one still has pending.
+    concurrent: { concurrency: 2, key: (item) => String(item.payload.job ?? item.id) },
     async apply(tx, item) {
-      const { job, persona, wipe, appId, devices } = item.payload as { job?: string; persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
+      const { job, jobItems, persona, wipe, appId, devices } = item.payload as { job?: string; jobItems?: string[]; persona: Persona; wipe: boolean; appId: string; devices: [string, string][] };
       const ctx = workContext(services, item.tenantId, appId, item.id);
       const table = managedTable(ctx);
       // Right after a bulk load of the fleet (or with autovacuum off) PostgreSQL has no statistics and would scan
       // whole tables for each batch's id lists.
       await refreshPlannerStatistics(tx, tablesReadByBatch(ctx));
       // The newest reassignment of a device wins: this batch skips devices a later pending job names.
-      const newer = await devicesInFlight(tx, item.tenantId, { itemId: item.id, job: job ?? item.id });
+      const newer = await devicesInFlight(tx, item.tenantId, { itemId: item.id, job: job ?? item.id, jobItems });
       // Only what the move reads: that the device still exists, and its persona before.
       const d = tx.dialect;
       const rows = await tx.all(

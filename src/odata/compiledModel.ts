@@ -58,6 +58,8 @@ export interface StorageTable {
   /** True for navigations contained in an entity: rows carry their parent's id. */
   parented: boolean;
   columns: StorageColumn[];
+  /** The declared type's `rewrittenInPlace`. */
+  rewrittenInPlace: boolean;
 }
 
 export interface StructuredType {
@@ -286,7 +288,7 @@ export class CompiledModel {
       t.derived.forEach(visit);
     };
     visit(entityType);
-    const table: StorageTable = { name, entityType, parented, columns: [...columns.values()] };
+    const table: StorageTable = { name, entityType, parented, columns: [...columns.values()], rewrittenInPlace: entityType.decl.rewrittenInPlace === true };
     this.tables.push(table);
     return table;
   }

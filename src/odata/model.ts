@@ -101,6 +101,12 @@ export interface EntityTypeDecl extends StructuredTypeDecl {
    * each is kept in a written, unindexed text column beside the document (never filterable or returned).
    */
   bookkeepingColumns?: string[];
+  /**
+   * Rows of this type are rewritten in place by the thousand without their indexed columns changing (a fleet's
+   * Entra devices, whose `devicePhysicalIds` a bulk retag rewrites): the store leaves room on each page for the new
+   * row versions (src/store/schema.ts).
+   */
+  rewrittenInPlace?: boolean;
 }
 
 export type ComplexTypeDecl = StructuredTypeDecl;

@@ -23,6 +23,13 @@ export interface StepResult {
 export interface WorkHandler {
   /** Applies `item.step`; answers whether further steps follow. */
   apply(tx: SqlExecutor, item: WorkItem, at: Date, owner: string): Promise<StepResult>;
+  /**
+   * Items of this kind with the same key, claimed one after another, may be applied `concurrency` at once, each
+   * in its own transaction: the handler promises their changes touch disjoint rows (one job's batches of
+   * different devices). PostgreSQL then overlaps one item's statements with another's commit and with the
+   * worker's own computing; SQLite's one writer applies them one after another anyway.
+   */
+  concurrent?: { concurrency: number; key(item: WorkItem): string };
 }
 
 export interface ReconcilerOptions {
@@ -86,7 +93,37 @@ export class Reconciler {
     const now = this.clock.now();
     const items = await this.queue.claim(this.owner, now, new Date(now.getTime() + (this.options.leaseMs ?? 10_000)), this.options.batchSize ?? 500);
     let applied = 0;
-    for (const item of items) if (await this.applyStep(item)) applied++;
+    for (let i = 0; i < items.length; ) {
+      // A run of items of one kind that may be applied together; any other item alone, in the claim's order.
+      const concurrent = this.handlers.get(items[i].kind)?.concurrent;
+      let end = i + 1;
+      if (concurrent) {
+        const key = concurrent.key(items[i]);
+        while (end < items.length && items[end].kind === items[i].kind && concurrent.key(items[end]) === key) end++;
+      }
+      applied += await this.applyAll(items.slice(i, end), end - i > 1 ? concurrent!.concurrency : 1);
+      i = end;
+    }
+    return applied;
+  }
+
+  /** Applies items with up to `concurrency` in flight; the first failure is thrown once all have settled. */
+  private async applyAll(items: readonly WorkItem[], concurrency: number): Promise<number> {
+    let next = 0;
+    let applied = 0;
+    const failures: unknown[] = [];
+    const lane = async () => {
+      while (next < items.length && failures.length === 0) {
+        const item = items[next++];
+        try {
+          if (await this.applyStep(item)) applied++;
+        } catch (e) {
+          failures.push(e);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+    if (failures.length) throw failures[0];
     return applied;
   }
 

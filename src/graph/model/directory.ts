@@ -109,6 +109,8 @@ export const directory: ModelPart = {
       name: "device",
       baseType: "directoryObject",
       flavor: "directory",
+      // A reassignment or group-tag change of a fleet rewrites thousands of devices' devicePhysicalIds at once.
+      rewrittenInPlace: true,
       properties: {
         accountEnabled: { type: "Edm.Boolean", required: true, filterable: true, indexed: false },
         alternativeSecurityIds: { type: "alternativeSecurityId", collection: true, required: true },
