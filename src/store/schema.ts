@@ -6,7 +6,7 @@ import type { Database, SqlExecutor } from "./database.js";
 import { isDerivedColumn } from "./derivedColumns.js";
 import type { SqlDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 12;
+export const SCHEMA_VERSION = 13;
 
 interface ExistingColumn {
   name: string;
@@ -187,7 +187,19 @@ function fixedMigrations(ddl: Ddl): string[] {
     [
       "SELECT 1",
     ].join(";\n"),
+    // 13: the Entra devices' index on the device id also holds the row's id (`devices__p_device_id__id`, the
+    // narrower `devices__p_device_id` goes): Autopilot's reach predicate finds each identity's device object from
+    // the index alone. The index reconciliation below makes both changes; nothing to run here.
+    [
+      "SELECT 1",
+    ].join(";\n"),
   ];
+}
+
+/** The name of a column's index, then that of its other form (with or without the row's id). */
+function indexNames(t: StorageTable, c: StorageColumn): [string, string] {
+  const narrow = `${t.name}__${c.column}`;
+  return c.indexWithId ? [`${narrow}__id`, narrow] : [narrow, `${narrow}__id`];
 }
 
 function entityTableStatements(ddl: Ddl, dialect: SqlDialect, t: StorageTable): string[] {
@@ -208,12 +220,15 @@ function entityTableStatements(ddl: Ddl, dialect: SqlDialect, t: StorageTable): 
   return [
     create,
     `CREATE INDEX IF NOT EXISTS ${t.name}__seq ON ${t.name} (${scope}, seq)`,
-    ...t.columns.map((c) =>
-      c.indexed
-        ? `CREATE INDEX IF NOT EXISTS ${t.name}__${c.column} ON ${t.name} (${scope}, ${ddl.indexExpression(c)})`
+    ...t.columns.flatMap((c) => {
+      // An index with the row's id has its own name, so a store made before the model added the id loses the
+      // narrower index and gets the new one (and the other way round).
+      const [name, other] = indexNames(t, c);
+      return c.indexed
+        ? [`CREATE INDEX IF NOT EXISTS ${name} ON ${t.name} (${scope}, ${ddl.indexExpression(c)}${c.indexWithId ? ", id" : ""})`, `DROP INDEX IF EXISTS ${other}`]
         : // A store made before the model dropped this index keeps its column and loses the index.
-          `DROP INDEX IF EXISTS ${t.name}__${c.column}`,
-    ),
+          [`DROP INDEX IF EXISTS ${name}`, `DROP INDEX IF EXISTS ${other}`];
+    }),
   ];
 }
 
@@ -267,7 +282,7 @@ async function addColumn(db: Database, ddl: Ddl, table: StorageTable, c: Storage
  * one of version 5 or less): it goes with any index of it. Dropping a virtual column rewrites no row.
  */
 async function dropColumn(db: Database, table: StorageTable, c: StorageColumn) {
-  await db.exec([`DROP INDEX IF EXISTS ${table.name}__${c.column}`, `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`].join(";\n"));
+  await db.exec([...indexNames(table, c).map((name) => `DROP INDEX IF EXISTS ${name}`), `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`].join(";\n"));
 }
 
 const valueKind = (c: StorageColumn) =>
@@ -281,7 +296,7 @@ const valueKind = (c: StorageColumn) =>
 async function convertColumn(db: Database, ddl: Ddl, table: StorageTable, c: StorageColumn) {
   await db.exec(
     [
-      `DROP INDEX IF EXISTS ${table.name}__${c.column}`,
+      ...indexNames(table, c).map((name) => `DROP INDEX IF EXISTS ${name}`),
       `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`,
       `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnType(c)}`,
       `UPDATE ${table.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`,

@@ -231,6 +231,41 @@ for (const backend of await backendsToTest()) {
       assert.deepEqual(rows.map((r) => r.id), ["e-1"]);
     });
   });
+
+  describe(`schema migration from version 12 (${backend})`, () => {
+    const store = freshStore(backend);
+    let db: Database;
+    const entities = new EntityStore(graphModel);
+    const devices = graphModel.entitySets.get("devices")!.table;
+    const deviceId = devices.columns.find((c) => c.property === "deviceId")!;
+
+    before(async () => {
+      db = await openDatabase(store);
+      await migrate(db, graphModel);
+      await entities.insert(db, devices, T1, { id: "d-1", type: "device", doc: { id: "d-1", deviceId: "AAAA-1", displayName: "One" } });
+      // Version 12's shape: the device id indexed without the row's id.
+      await db.exec(`DROP INDEX ${devices.name}__${deviceId.column}__id; CREATE INDEX ${devices.name}__${deviceId.column} ON ${devices.name} (tenant_id, ${db.kind === "sqlite" ? deviceId.column : `lower(${deviceId.column})`})`);
+      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["12"]);
+    });
+
+    after(async () => {
+      await db.close();
+      if (store.kind === "postgres" && store.schema) await dropPostgresSchema(store.schema);
+    });
+
+    it("the Entra devices' device id index gains the row's id (the narrower one goes), rows and lookups kept", async () => {
+      assert.ok((await indexNames(db, devices.name)).includes(`${devices.name}__${deviceId.column}`), "the simulated version 12 store has the narrow index");
+      await migrate(db, graphModel);
+      const [version] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
+      assert.equal(Number(version.value), SCHEMA_VERSION);
+      const indexes = await indexNames(db, devices.name);
+      assert.ok(indexes.includes(`${devices.name}__${deviceId.column}__id`), "the index with the row's id");
+      assert.ok(!indexes.includes(`${devices.name}__${deviceId.column}`), "no narrow index");
+      const fold = db.dialect.foldText.bind(db.dialect);
+      const rows = await db.all(`SELECT id FROM ${devices.name} WHERE tenant_id = ${db.dialect.param(1)} AND ${fold(deviceId.column)} = ${fold(db.dialect.param(2))}`, [T1, db.kind === "sqlite" ? "AAAA-1" : "aaaa-1"]);
+      assert.deepEqual(rows.map((r) => r.id), ["d-1"]);
+    });
+  });
 }
 
 for (const backend of await backendsToTest()) {

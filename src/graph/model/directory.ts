@@ -114,7 +114,8 @@ export const directory: ModelPart = {
       properties: {
         accountEnabled: { type: "Edm.Boolean", required: true, filterable: true, indexed: false },
         alternativeSecurityIds: { type: "alternativeSecurityId", collection: true, required: true },
-        deviceId: { type: "Edm.String", required: true, filterable: true, sortable: true },
+        // Autopilot's reach predicate and settling steps find each identity's device object by it (indexWithId).
+        deviceId: { type: "Edm.String", required: true, filterable: true, sortable: true, indexWithId: true },
         displayName: { ...filterableText, required: true, maxLength: 256 },
         operatingSystem: { ...unindexedText, required: true },
         operatingSystemVersion: { ...unindexedText, required: true },
