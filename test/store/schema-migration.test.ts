@@ -2,13 +2,16 @@
 // brought to the current version at start-up, its rows kept: on SQLite the derived columns go, queries reading
 // them from the documents (src/store/derivedColumns.ts), on both backends the membership index is replaced. A
 // store of version 10 (derived columns as VIRTUAL generated ones) loses those columns, its rows kept; one of version
-// 11 loses the audit events' low-cardinality indexes (on SQLite those properties become derived ones).
+// 11 loses the audit events' low-cardinality indexes (on SQLite those properties become derived ones); one of
+// version 12 gets the device id index with the row's id; one of version 13 keeps its memberships, their order
+// and sequence, unique by the member-first index alone.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { graphModel } from "../../src/graph/model/index.js";
 import type { Database } from "../../src/store/database.js";
 import { columnSql, isDerivedColumn } from "../../src/store/derivedColumns.js";
+import { Memberships } from "../../src/directory/memberships.js";
 import { EntityStore } from "../../src/store/entityStore.js";
 import { migrate, SCHEMA_VERSION } from "../../src/store/schema.js";
 import { openDatabase } from "../../src/server/allotServer.js";
@@ -305,4 +308,90 @@ for (const backend of await backendsToTest()) {
       assert.deepEqual((await entities.get(db, devices, T1, "d-1"))?.doc.devicePhysicalIds, ["[OrderID]:a"]);
     });
   });
+}
+
+for (const backend of await backendsToTest()) {
+  describe(`schema migration from version 13 (${backend})`, () => {
+    const store = freshStore(backend);
+    let db: Database;
+    const memberships = new Memberships();
+    const G1 = "g-1";
+    const G2 = "g-2";
+
+    before(async () => {
+      db = await openDatabase(store);
+      await migrate(db, graphModel);
+      // Version 13's shape: the key (tenant_id, group_id, member_id), the member-first index not unique.
+      if (db.kind === "sqlite") {
+        await db.exec(`DROP TABLE group_members;
+          CREATE TABLE group_members (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, group_id TEXT NOT NULL, member_id TEXT NOT NULL,
+            member_type TEXT NOT NULL, dynamic INTEGER NOT NULL, UNIQUE (tenant_id, group_id, member_id));
+          CREATE INDEX group_members_by_group_seq ON group_members (tenant_id, group_id, seq);
+          CREATE INDEX group_members_by_member_group ON group_members (tenant_id, member_id, group_id)`);
+      } else {
+        await db.exec(`DROP INDEX group_members_by_member_group;
+          CREATE INDEX group_members_by_member_group ON group_members (tenant_id, member_id, group_id);
+          ALTER TABLE group_members ADD PRIMARY KEY (tenant_id, group_id, member_id)`);
+      }
+      for (const [groupId, memberId] of [[G1, "m-3"], [G1, "m-1"], [G2, "m-1"], [G1, "m-9"], [G1, "m-2"]]) {
+        await memberships.add(db, T1, { groupId, memberId, memberType: "device", dynamic: memberId !== "m-2" });
+      }
+      // The newest row deleted: its seq must not come back.
+      assert.equal(await memberships.remove(db, T1, G1, "m-2"), true);
+      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["13"]);
+    });
+    after(async () => {
+      await db.close();
+      if (store.kind === "postgres" && store.schema) await dropPostgresSchema(store.schema);
+    });
+
+    const seqs = async () => (await db.all<{ seq: number | string }>("SELECT seq FROM group_members ORDER BY seq")).map((r) => Number(r.seq));
+
+    it("the memberships stay, in their order, unique by (tenant_id, member_id, group_id) with no group-first key", async () => {
+      const before = await seqs();
+      const uniqueBefore = await uniqueIndexColumns(db);
+      assert.ok(uniqueBefore.includes("tenant_id,group_id,member_id"), `the simulated version 13 store: ${uniqueBefore.join(" | ")}`);
+      await migrate(db, graphModel);
+      const [version] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
+      assert.equal(Number(version.value), SCHEMA_VERSION);
+      assert.deepEqual(await seqs(), before);
+      assert.deepEqual(await uniqueIndexColumns(db), ["tenant_id,member_id,group_id"]);
+      const indexes = await indexNames(db, "group_members");
+      assert.ok(indexes.includes("group_members_by_member_group") && indexes.includes("group_members_by_group_seq"), indexes.join(", "));
+      assert.deepEqual((await memberships.membersOf(db, T1, G1, { top: 10, offset: 0 })).map((r) => r.memberId), ["m-3", "m-1", "m-9"]);
+      assert.deepEqual((await memberships.groupsOf(db, T1, "m-1")).map((r) => r.groupId), [G1, G2]);
+      assert.deepEqual(await memberships.get(db, T1, G2, "m-1"), { groupId: G2, memberId: "m-1", memberType: "device", dynamic: true });
+    });
+
+    it("after the migration a membership is still unique, and a new one sorts after every earlier one, deleted ones too", async () => {
+      const last = Math.max(...(await seqs()));
+      await assert.rejects(memberships.add(db, T1, { groupId: G1, memberId: "m-1", memberType: "device", dynamic: false }));
+      await memberships.add(db, T1, { groupId: G1, memberId: "m-2", memberType: "device", dynamic: false });
+      const [row] = await db.all<{ seq: number | string }>(`SELECT seq FROM group_members WHERE tenant_id = ${db.dialect.param(1)} AND group_id = ${db.dialect.param(2)} AND member_id = ${db.dialect.param(3)}`, [T1, G1, "m-2"]);
+      assert.ok(Number(row.seq) > last + 1, `seq ${row.seq} after the deleted row's ${last + 1}`);
+      assert.deepEqual((await memberships.membersOf(db, T1, G1, { top: 10, offset: 0 })).map((r) => r.memberId), ["m-3", "m-1", "m-9", "m-2"]);
+      await memberships.removeMany(db, T1, G1, ["m-1", "m-9"]);
+      assert.deepEqual((await memberships.membersOf(db, T1, G1, { top: 10, offset: 0 })).map((r) => r.memberId), ["m-3", "m-2"]);
+      assert.deepEqual((await memberships.groupsOf(db, T1, "m-1")).map((r) => r.groupId), [G2]);
+    });
+  });
+}
+
+/** The column lists of group_members' unique indexes and keys, each joined by commas. */
+async function uniqueIndexColumns(db: Database): Promise<string[]> {
+  if (db.kind === "sqlite") {
+    const unique = (await db.all<{ name: string; unique: number }>("PRAGMA index_list(group_members)")).filter((i) => i.unique === 1);
+    const out: string[] = [];
+    for (const i of unique) out.push((await db.all<{ name: string }>(`PRAGMA index_info(${i.name})`)).map((c) => c.name).join(","));
+    return out.sort();
+  }
+  const rows = await db.all<{ columns: string }>(
+    `SELECT string_agg(a.attname, ',' ORDER BY k.ord) AS columns
+       FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+      WHERE n.nspname = current_schema() AND c.relname = 'group_members' AND x.indisunique
+      GROUP BY x.indexrelid`,
+  );
+  return rows.map((r) => r.columns).sort();
 }
