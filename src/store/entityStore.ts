@@ -102,9 +102,12 @@ export class EntityStore {
     await insertRows(x, table.name, layout.names, entities, (e, values, at) => encodeRow(layout, tenantId, e, values, at));
   }
 
-  /** Rows already encoded with `encodeRow` (elsewhere, e.g. on a worker thread): `values` holds them back to back. */
-  async insertEncoded(x: SqlExecutor, layout: RowLayout, values: readonly unknown[]): Promise<void> {
-    await insertValueRows(x, layout.table, layout.names, values);
+  /**
+   * Rows already encoded with `encodeRow` (elsewhere, e.g. on a worker thread): `values` holds them back to back.
+   * `docAsBytes` (SQLite): each row's document is its JSON text as UTF-8 bytes, stored as the text they encode.
+   */
+  async insertEncoded(x: SqlExecutor, layout: RowLayout, values: readonly unknown[], options: { docAsBytes?: boolean } = {}): Promise<void> {
+    await insertValueRows(x, layout.table, layout.names, values, options.docAsBytes ? { textFromBytes: "doc" } : {});
   }
 
   /**

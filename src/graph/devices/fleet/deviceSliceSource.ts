@@ -5,6 +5,7 @@
 import { Worker } from "node:worker_threads";
 import { deviceSlices, type DevicePlan, type DeviceSlice } from "./fleetDeviceSlices.js";
 import type { WorkerAnswer, WorkerRequest } from "./fleetDeviceWorker.js";
+import { unpackSlice } from "./packedSlice.js";
 
 /** From `workerFrom` devices a call draws them on a worker thread (starting one costs 0.2-0.7 s). Tests lower it. */
 export const fleetDrawing = { workerFrom: 10_000 };
@@ -107,7 +108,7 @@ export class DeviceSliceWorker {
         }
         // Ask for another slice before the caller writes this one: drawing and writing overlap.
         ask();
-        yield answer.slice;
+        yield unpackSlice(answer.slice);
       }
     } finally {
       this.worker.unref();

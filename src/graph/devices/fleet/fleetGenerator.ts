@@ -300,9 +300,9 @@ class FleetRun {
     let autopilotDevices = 0;
     for await (const slice of sliceSource(plan, this.worker)) {
       for (const id of slice.managedIds) this.newManagedIds.push(id);
-      await this.ctx.entities.insertEncoded(this.tx, layouts.managed, slice.managed);
-      await this.ctx.entities.insertEncoded(this.tx, layouts.entra, slice.entra);
-      await this.ctx.entities.insertEncoded(this.tx, layouts.autopilot, slice.autopilot);
+      await this.ctx.entities.insertEncoded(this.tx, layouts.managed, slice.managed, { docAsBytes: slice.docAsBytes });
+      await this.ctx.entities.insertEncoded(this.tx, layouts.entra, slice.entra, { docAsBytes: slice.docAsBytes });
+      await this.ctx.entities.insertEncoded(this.tx, layouts.autopilot, slice.autopilot, { docAsBytes: slice.docAsBytes });
       const { groupIds, memberIds, dynamic } = slice.memberships;
       for (let i = 0; i < groupIds.length; i++) this.memberships.add(groupIds[i], memberIds[i], "device", dynamic[i]);
       await this.memberships.flushIfFull();
