@@ -36,8 +36,6 @@ export interface StorageColumn {
   column: string;
   type: ColumnType;
   indexed: boolean;
-  /** The index ends with the row's id (see PropertyDecl.indexWithId). */
-  indexWithId?: boolean;
   /** Written on every backend even when unindexed (see PropertyDecl.stored). */
   stored?: boolean;
   /**
@@ -282,7 +280,7 @@ export class CompiledModel {
         if (prop === "id" || p.collection || !(p.filterable || p.sortable)) continue;
         const type: ColumnType | undefined = isPrimitive(p.type) ? p.type : this.enumTypes.has(p.type) ? "enum" : undefined;
         if (!type) continue;
-        columns.set(prop, { property: prop, column: `p_${snakeCase(prop)}`, type, indexed: p.indexed !== false, ...(p.indexed !== false && p.indexWithId ? { indexWithId: true } : {}), ...(p.stored ? { stored: true } : {}) });
+        columns.set(prop, { property: prop, column: `p_${snakeCase(prop)}`, type, indexed: p.indexed !== false, ...(p.stored ? { stored: true } : {}) });
       }
       for (const field of t.decl.bookkeepingColumns ?? []) {
         columns.set(field, { property: field, column: `b_${snakeCase(field.replace(/^_+/, ""))}`, type: "Edm.String", indexed: false, stored: true });

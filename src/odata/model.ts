@@ -36,11 +36,6 @@ export interface PropertyDecl {
    */
   indexed?: boolean;
   /**
-   * The index also holds each row's id, so a lookup that only wants the ids of the rows with a value reads the
-   * index alone (an Entra device's object id by its device id, probed per row by Autopilot's reach predicate).
-   */
-  indexWithId?: boolean;
-  /**
    * Keep the column written even without an index (SQLite otherwise derives an unindexed column from the
    * document, which a full read of the tenant's rows then parses for every row): for a status that clients poll.
    */

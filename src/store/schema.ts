@@ -6,7 +6,7 @@ import type { Database, SqlExecutor } from "./database.js";
 import { isDerivedColumn } from "./derivedColumns.js";
 import type { SqlDialect } from "./sqlDialect.js";
 
-export const SCHEMA_VERSION = 14;
+export const SCHEMA_VERSION = 13;
 
 interface ExistingColumn {
   name: string;
@@ -187,13 +187,7 @@ function fixedMigrations(ddl: Ddl): string[] {
     [
       "SELECT 1",
     ].join(";\n"),
-    // 13: the Entra devices' index on the device id also holds the row's id (`devices__p_device_id__id`, the
-    // narrower `devices__p_device_id` goes): Autopilot's reach predicate finds each identity's device object from
-    // the index alone. The index reconciliation below makes both changes; nothing to run here.
-    [
-      "SELECT 1",
-    ].join(";\n"),
-    // 14: a membership's uniqueness is kept by the (tenant_id, member_id, group_id) index, which already serves the
+    // 13: a membership's uniqueness is kept by the (tenant_id, member_id, group_id) index, which already serves the
     // groups of many members, instead of a (tenant_id, group_id, member_id) key of its own: one B-tree of three
     // 36-character ids fewer per membership. One group's members are read through (tenant_id, group_id, seq), a
     // (group, member) pair through the member-first index. A bulk load (the fleet generator) inserts members in
@@ -202,25 +196,19 @@ function fixedMigrations(ddl: Ddl): string[] {
   ];
 }
 
-/** The name of a column's index, then that of its other form (with or without the row's id). */
-function indexNames(t: StorageTable, c: StorageColumn): [string, string] {
-  const narrow = `${t.name}__${c.column}`;
-  return c.indexWithId ? [`${narrow}__id`, narrow] : [narrow, `${narrow}__id`];
-}
-
 /** SQLite cannot drop a table's UNIQUE constraint: the table is rebuilt, its rows and sequence kept. */
 const sqliteMembershipKeyByMember = [
   "BEGIN",
-  "DROP TABLE IF EXISTS group_members_v14",
-  `CREATE TABLE group_members_v14 (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, group_id TEXT NOT NULL,
+  "DROP TABLE IF EXISTS group_members_v13",
+  `CREATE TABLE group_members_v13 (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, group_id TEXT NOT NULL,
      member_id TEXT NOT NULL, member_type TEXT NOT NULL, dynamic INTEGER NOT NULL)`,
-  `INSERT INTO group_members_v14 (seq, tenant_id, group_id, member_id, member_type, dynamic)
+  `INSERT INTO group_members_v13 (seq, tenant_id, group_id, member_id, member_type, dynamic)
      SELECT seq, tenant_id, group_id, member_id, member_type, dynamic FROM group_members ORDER BY seq`,
   // AUTOINCREMENT never reuses a seq, even of rows since deleted: the new table goes on from the old one's.
-  "DELETE FROM sqlite_sequence WHERE name = 'group_members_v14'",
-  "INSERT INTO sqlite_sequence (name, seq) SELECT 'group_members_v14', seq FROM sqlite_sequence WHERE name = 'group_members'",
+  "DELETE FROM sqlite_sequence WHERE name = 'group_members_v13'",
+  "INSERT INTO sqlite_sequence (name, seq) SELECT 'group_members_v13', seq FROM sqlite_sequence WHERE name = 'group_members'",
   "DROP TABLE group_members",
-  "ALTER TABLE group_members_v14 RENAME TO group_members",
+  "ALTER TABLE group_members_v13 RENAME TO group_members",
   "CREATE UNIQUE INDEX group_members_by_member_group ON group_members (tenant_id, member_id, group_id)",
   "CREATE INDEX group_members_by_group_seq ON group_members (tenant_id, group_id, seq)",
   "COMMIT",
@@ -250,15 +238,12 @@ function entityTableStatements(ddl: Ddl, dialect: SqlDialect, t: StorageTable): 
   return [
     create,
     `CREATE INDEX IF NOT EXISTS ${t.name}__seq ON ${t.name} (${scope}, seq)`,
-    ...t.columns.flatMap((c) => {
-      // An index with the row's id has its own name, so a store made before the model added the id loses the
-      // narrower index and gets the new one (and the other way round).
-      const [name, other] = indexNames(t, c);
-      return c.indexed
-        ? [`CREATE INDEX IF NOT EXISTS ${name} ON ${t.name} (${scope}, ${ddl.indexExpression(c)}${c.indexWithId ? ", id" : ""})`, `DROP INDEX IF EXISTS ${other}`]
+    ...t.columns.map((c) =>
+      c.indexed
+        ? `CREATE INDEX IF NOT EXISTS ${t.name}__${c.column} ON ${t.name} (${scope}, ${ddl.indexExpression(c)})`
         : // A store made before the model dropped this index keeps its column and loses the index.
-          [`DROP INDEX IF EXISTS ${name}`, `DROP INDEX IF EXISTS ${other}`];
-    }),
+          `DROP INDEX IF EXISTS ${t.name}__${c.column}`,
+    ),
   ];
 }
 
@@ -274,7 +259,7 @@ export async function migrate(db: Database, model: CompiledModel, ...moreModels:
     try {
       await db.exec(migrations[v]);
     } catch (e) {
-      // A SQLite step that opened its own transaction (14) leaves nothing half done.
+      // A SQLite step that opened its own transaction (13) leaves nothing half done.
       if (db.kind === "sqlite") await db.exec("ROLLBACK").catch(() => undefined);
       throw e;
     }
@@ -320,7 +305,7 @@ async function addColumn(db: Database, ddl: Ddl, table: StorageTable, c: Storage
  * one of version 5 or less): it goes with any index of it. Dropping a virtual column rewrites no row.
  */
 async function dropColumn(db: Database, table: StorageTable, c: StorageColumn) {
-  await db.exec([...indexNames(table, c).map((name) => `DROP INDEX IF EXISTS ${name}`), `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`].join(";\n"));
+  await db.exec([`DROP INDEX IF EXISTS ${table.name}__${c.column}`, `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`].join(";\n"));
 }
 
 const valueKind = (c: StorageColumn) =>
@@ -334,7 +319,7 @@ const valueKind = (c: StorageColumn) =>
 async function convertColumn(db: Database, ddl: Ddl, table: StorageTable, c: StorageColumn) {
   await db.exec(
     [
-      ...indexNames(table, c).map((name) => `DROP INDEX IF EXISTS ${name}`),
+      `DROP INDEX IF EXISTS ${table.name}__${c.column}`,
       `ALTER TABLE ${table.name} DROP COLUMN ${c.column}`,
       `ALTER TABLE ${table.name} ADD COLUMN ${c.column} ${ddl.columnType(c)}`,
       `UPDATE ${table.name} SET ${c.column} = ${db.dialect.jsonText("doc", c.property)}`,

@@ -3,8 +3,7 @@
 // them from the documents (src/store/derivedColumns.ts), on both backends the membership index is replaced. A
 // store of version 10 (derived columns as VIRTUAL generated ones) loses those columns, its rows kept; one of version
 // 11 loses the audit events' low-cardinality indexes (on SQLite those properties become derived ones); one of
-// version 12 gets the device id index with the row's id; one of version 13 keeps its memberships, their order
-// and sequence, unique by the member-first index alone.
+// version 12 keeps its memberships, their order and sequence, unique by the member-first index alone.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -234,41 +233,6 @@ for (const backend of await backendsToTest()) {
       assert.deepEqual(rows.map((r) => r.id), ["e-1"]);
     });
   });
-
-  describe(`schema migration from version 12 (${backend})`, () => {
-    const store = freshStore(backend);
-    let db: Database;
-    const entities = new EntityStore(graphModel);
-    const devices = graphModel.entitySets.get("devices")!.table;
-    const deviceId = devices.columns.find((c) => c.property === "deviceId")!;
-
-    before(async () => {
-      db = await openDatabase(store);
-      await migrate(db, graphModel);
-      await entities.insert(db, devices, T1, { id: "d-1", type: "device", doc: { id: "d-1", deviceId: "AAAA-1", displayName: "One" } });
-      // Version 12's shape: the device id indexed without the row's id.
-      await db.exec(`DROP INDEX ${devices.name}__${deviceId.column}__id; CREATE INDEX ${devices.name}__${deviceId.column} ON ${devices.name} (tenant_id, ${db.kind === "sqlite" ? deviceId.column : `lower(${deviceId.column})`})`);
-      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["12"]);
-    });
-
-    after(async () => {
-      await db.close();
-      if (store.kind === "postgres" && store.schema) await dropPostgresSchema(store.schema);
-    });
-
-    it("the Entra devices' device id index gains the row's id (the narrower one goes), rows and lookups kept", async () => {
-      assert.ok((await indexNames(db, devices.name)).includes(`${devices.name}__${deviceId.column}`), "the simulated version 12 store has the narrow index");
-      await migrate(db, graphModel);
-      const [version] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
-      assert.equal(Number(version.value), SCHEMA_VERSION);
-      const indexes = await indexNames(db, devices.name);
-      assert.ok(indexes.includes(`${devices.name}__${deviceId.column}__id`), "the index with the row's id");
-      assert.ok(!indexes.includes(`${devices.name}__${deviceId.column}`), "no narrow index");
-      const fold = db.dialect.foldText.bind(db.dialect);
-      const rows = await db.all(`SELECT id FROM ${devices.name} WHERE tenant_id = ${db.dialect.param(1)} AND ${fold(deviceId.column)} = ${fold(db.dialect.param(2))}`, [T1, db.kind === "sqlite" ? "AAAA-1" : "aaaa-1"]);
-      assert.deepEqual(rows.map((r) => r.id), ["d-1"]);
-    });
-  });
 }
 
 for (const backend of await backendsToTest()) {
@@ -311,7 +275,7 @@ for (const backend of await backendsToTest()) {
 }
 
 for (const backend of await backendsToTest()) {
-  describe(`schema migration from version 13 (${backend})`, () => {
+  describe(`schema migration from version 12 (${backend})`, () => {
     const store = freshStore(backend);
     let db: Database;
     const memberships = new Memberships();
@@ -321,7 +285,7 @@ for (const backend of await backendsToTest()) {
     before(async () => {
       db = await openDatabase(store);
       await migrate(db, graphModel);
-      // Version 13's shape: the key (tenant_id, group_id, member_id), the member-first index not unique.
+      // Version 12's shape: the key (tenant_id, group_id, member_id), the member-first index not unique.
       if (db.kind === "sqlite") {
         await db.exec(`DROP TABLE group_members;
           CREATE TABLE group_members (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, group_id TEXT NOT NULL, member_id TEXT NOT NULL,
@@ -338,7 +302,7 @@ for (const backend of await backendsToTest()) {
       }
       // The newest row deleted: its seq must not come back.
       assert.equal(await memberships.remove(db, T1, G1, "m-2"), true);
-      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["13"]);
+      await db.run(`UPDATE allot_meta SET value = ${db.dialect.param(1)} WHERE key = 'schema_version'`, ["12"]);
     });
     after(async () => {
       await db.close();
@@ -350,7 +314,7 @@ for (const backend of await backendsToTest()) {
     it("the memberships stay, in their order, unique by (tenant_id, member_id, group_id) with no group-first key", async () => {
       const before = await seqs();
       const uniqueBefore = await uniqueIndexColumns(db);
-      assert.ok(uniqueBefore.includes("tenant_id,group_id,member_id"), `the simulated version 13 store: ${uniqueBefore.join(" | ")}`);
+      assert.ok(uniqueBefore.includes("tenant_id,group_id,member_id"), `the simulated version 12 store: ${uniqueBefore.join(" | ")}`);
       await migrate(db, graphModel);
       const [version] = await db.all<{ value: string }>("SELECT value FROM allot_meta WHERE key = 'schema_version'");
       assert.equal(Number(version.value), SCHEMA_VERSION);

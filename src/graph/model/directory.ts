@@ -114,8 +114,7 @@ export const directory: ModelPart = {
       properties: {
         accountEnabled: { type: "Edm.Boolean", required: true, filterable: true, indexed: false },
         alternativeSecurityIds: { type: "alternativeSecurityId", collection: true, required: true },
-        // Autopilot's reach predicate and settling steps find each identity's device object by it (indexWithId).
-        deviceId: { type: "Edm.String", required: true, filterable: true, sortable: true, indexWithId: true },
+        deviceId: { type: "Edm.String", required: true, filterable: true, sortable: true },
         displayName: { ...filterableText, required: true, maxLength: 256 },
         operatingSystem: { ...unindexedText, required: true },
         operatingSystemVersion: { ...unindexedText, required: true },
