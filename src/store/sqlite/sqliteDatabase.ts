@@ -47,12 +47,37 @@ function bindable(params: unknown[]): unknown[] {
   return params;
 }
 
+/** A SELECT reads only; any other statement may write (an UPDATE … RETURNING through `all`, a PRAGMA, DDL). */
+const readsOnly = (sql: string) => sql.startsWith("SELECT");
+const DML = /^\s*(INSERT|UPDATE|DELETE|REPLACE|WITH)\b/i;
+
+/**
+ * Whether a statement run with `run` may have changed the store: a DML statement that reports no changed row
+ * did not (better-sqlite3 reports SQLite's total_changes difference, trigger rows included); any other one may.
+ * `changes` undefined: unknown (the statement threw, or ran in a transaction of its own making).
+ */
+function mayHaveWritten(sql: string, changes: number | undefined): boolean {
+  if (readsOnly(sql)) return false;
+  return changes === undefined || changes > 0 || !DML.test(sql);
+}
+
 export class SqliteDatabase implements Database {
   readonly kind = "sqlite";
   readonly dialect = sqliteDialect;
   private readonly db: BetterSqlite3.Database;
   private readonly lock = new Lock();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /**
+   * `readStamp`: moved on after every statement of this connection that may have written outside a transaction,
+   * after every transaction in which one did (when it commits or rolls back), after every `exec`, and whenever
+   * SQLite's `data_version` shows another connection's commit. A transaction that only reads (the reconciler's
+   * idle poll) leaves it alone.
+   */
+  private writes = 0;
+  /** A statement of the open transaction may have written. */
+  private dirty = false;
+  private dataVersion: BetterSqlite3.Statement | undefined;
+  private seenDataVersion: unknown;
 
   constructor(readonly description: string, private readonly file: string) {
     this.db = new BetterSqlite3(file);
@@ -77,30 +102,65 @@ export class SqliteDatabase implements Database {
     return s;
   }
 
+  /**
+   * `PRAGMA data_version` changes when another connection (another process, or another Database on the same file)
+   * has committed since this connection last looked; this connection's own writes are counted in `writes`. The
+   * pragma costs about half a by-key SELECT (the WAL read lock, no page read): measured in docs/decisions.md.
+   */
+  readStamp(): number | undefined {
+    if (!this.db.open) return undefined;
+    const version = (this.dataVersion ??= this.db.prepare("PRAGMA data_version").pluck()).get();
+    if (version !== this.seenDataVersion) {
+      this.seenDataVersion = version;
+      this.writes++;
+    }
+    return this.writes;
+  }
+
   private direct: SqlExecutor = {
     dialect: sqliteDialect,
-    all: async <T extends Row>(sql: string, params: unknown[] = []) => this.statement(sql).all(bindable(params)) as T[],
-    run: async (sql: string, params: unknown[] = []) => ({ changes: this.statement(sql).run(bindable(params)).changes }),
+    all: async <T extends Row>(sql: string, params: unknown[] = []) => {
+      if (!readsOnly(sql)) this.dirty = true;
+      return this.statement(sql).all(bindable(params)) as T[];
+    },
+    run: async (sql: string, params: unknown[] = []) => {
+      const changes = this.statement(sql).run(bindable(params)).changes;
+      if (mayHaveWritten(sql, changes)) this.dirty = true;
+      return { changes };
+    },
   };
 
   async all<T extends Row = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
     // A single statement while no transaction is open or waiting: run it now rather than queue behind nobody.
-    if (this.lock.idle) return this.statement(sql).all(bindable(params)) as T[];
-    const release = await this.lock.acquire();
     try {
-      return (await this.direct.all(sql, params)) as T[];
+      if (this.lock.idle) return this.statement(sql).all(bindable(params)) as T[];
+      const release = await this.lock.acquire();
+      try {
+        return (await this.direct.all(sql, params)) as T[];
+      } finally {
+        this.dirty = false;
+        release();
+      }
     } finally {
-      release();
+      if (!readsOnly(sql)) this.writes++;
     }
   }
 
   async run(sql: string, params: unknown[] = []) {
-    if (this.lock.idle) return { changes: this.statement(sql).run(bindable(params)).changes };
-    const release = await this.lock.acquire();
+    let changes: number | undefined;
     try {
-      return await this.direct.run(sql, params);
+      if (this.lock.idle) return { changes: (changes = this.statement(sql).run(bindable(params)).changes) };
+      const release = await this.lock.acquire();
+      try {
+        const result = await this.direct.run(sql, params);
+        changes = result.changes;
+        return result;
+      } finally {
+        this.dirty = false;
+        release();
+      }
     } finally {
-      release();
+      if (mayHaveWritten(sql, changes)) this.writes++;
     }
   }
 
@@ -109,6 +169,7 @@ export class SqliteDatabase implements Database {
     // A bulk commit leaves its checkpoint to the next idle moment, while the WAL stays under its bound: calls that
     // follow each other (a fleet in batches) then write back each page once for several of them.
     const defer = options.bulk === true && this.file !== ":memory:" && this.walBytes() < DEFERRED_WAL_BYTES;
+    this.dirty = false;
     try {
       this.db.exec("BEGIN IMMEDIATE");
       try {
@@ -126,6 +187,9 @@ export class SqliteDatabase implements Database {
         throw e;
       }
     } finally {
+      // Committed or not, in the same synchronous step as COMMIT: no read can be kept from before it.
+      if (this.dirty) this.writes++;
+      this.dirty = false;
       release();
     }
   }
@@ -157,6 +221,7 @@ export class SqliteDatabase implements Database {
     try {
       this.db.exec(script);
     } finally {
+      this.writes++;
       release();
     }
   }
