@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database, Row, SqlExecutor } from "../database.js";
 import { sqliteDialect } from "../sqlDialect.js";
+import { WalIndexHeader } from "./walIndexHeader.js";
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
@@ -70,18 +71,21 @@ export class SqliteDatabase implements Database {
   /**
    * `readStamp`: moved on after every statement of this connection that may have written outside a transaction,
    * after every transaction in which one did (when it commits or rolls back), after every `exec`, and whenever
-   * SQLite's `data_version` shows another connection's commit. A transaction that only reads (the reconciler's
-   * idle poll) leaves it alone.
+   * another connection's commit shows (the WAL-index header, else `PRAGMA data_version`). A transaction that only
+   * reads (the reconciler's idle poll) leaves it alone.
    */
   private writes = 0;
   /** A statement of the open transaction may have written. */
   private dirty = false;
   private dataVersion: BetterSqlite3.Statement | undefined;
   private seenDataVersion: unknown;
+  /** In WAL mode on a file: the WAL-index header; null once it proved unreadable. */
+  private walIndex: WalIndexHeader | null | undefined;
+  private readonly wal: boolean;
 
   constructor(readonly description: string, private readonly file: string) {
     this.db = new BetterSqlite3(file);
-    this.db.pragma("journal_mode = WAL");
+    this.wal = this.db.pragma("journal_mode = WAL", { simple: true }) === "wal";
     // A WAL grown by deferred checkpoints is truncated back to this when it restarts.
     this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma("synchronous = NORMAL");
@@ -103,12 +107,22 @@ export class SqliteDatabase implements Database {
   }
 
   /**
-   * `PRAGMA data_version` changes when another connection (another process, or another Database on the same file)
-   * has committed since this connection last looked; this connection's own writes are counted in `writes`. The
-   * pragma costs about half a by-key SELECT (the WAL read lock, no page read): measured in docs/decisions.md.
+   * Another connection's (another process's, or another Database's on the same file) commits show in the
+   * WAL-index header (walIndexHeader.ts); without one (not in WAL mode, in memory), in `PRAGMA data_version`, which
+   * changes when another connection has committed since this one last looked. This connection's own writes are
+   * counted in `writes` either way. Costs: docs/decisions.md, "The Graph read cache".
    */
   readStamp(): number | undefined {
     if (!this.db.open) return undefined;
+    if (this.walIndex === undefined) this.walIndex = this.wal && this.file !== ":memory:" ? (WalIndexHeader.open(this.file) ?? null) : null;
+    if (this.walIndex !== null) {
+      const changed = this.walIndex.changed();
+      if (changed === false) return this.writes;
+      if (changed === true) return ++this.writes;
+      this.walIndex.close();
+      this.walIndex = null;
+      this.writes++;
+    }
     const version = (this.dataVersion ??= this.db.prepare("PRAGMA data_version").pluck()).get();
     if (version !== this.seenDataVersion) {
       this.seenDataVersion = version;
@@ -230,6 +244,8 @@ export class SqliteDatabase implements Database {
     const release = await this.lock.acquire();
     clearTimeout(this.checkpointTimer);
     try {
+      this.walIndex?.close();
+      this.walIndex = null;
       if (this.db.open) this.db.close();
     } finally {
       release();
