@@ -33,6 +33,16 @@ export interface GraphRequest {
   relativeUrl: string;
   /** Seed fixtures keep their ids; API requests never set this. */
   presetId?: string;
+  /** A GET without query options: its key in the read cache (tenant, service root, path). */
+  readKey?: string;
+}
+
+/** Where a GET by key may keep its answer: the cache key and the store's stamp read before the lookup. */
+interface ReadSlot {
+  key: string;
+  stamp: number;
+  /** The read was observed already (a cache hit whose observation had work to do). */
+  observed: boolean;
 }
 
 /** Where the walk stands: a collection (table or provider) or one entity. */
@@ -107,6 +117,21 @@ export class EntityRequests {
     if (resolved.methods && last.kind !== "ref" && last.kind !== "count" && !resolved.methods.includes(method)) throw this.noRoute(req);
     requirePermission(ctx, this.permissionFor(resolved.permissions, isRead));
     if (isRead) {
+      let slot: ReadSlot | undefined;
+      if (req.readKey !== undefined && last.kind === "key" && ctx.readCache && !ctx.replication.enabled && cacheablePath(resolved.steps)) {
+        const stamp = ctx.db.readStamp();
+        if (stamp !== undefined) {
+          slot = { key: req.readKey, stamp, observed: false };
+          const hit = ctx.readCache.get(stamp, req.readKey);
+          if (hit !== undefined) {
+            // A read-timed lifecycle may come due on this read: then it is answered from the store, once observed.
+            const observed = ctx.observeRead(ctx.tenantId, hit.entityId, hit.table);
+            if (observed === false) return { status: 200, body: new JsonText(hit.text) };
+            await observed;
+            slot.observed = true;
+          }
+        }
+      }
       const position = await this.walk(ctx, ctx.db, last.kind === "count" || last.kind === "ref" ? resolved.steps.slice(0, -1) : resolved.steps, "replica");
       if (last.kind === "count") {
         if (position.kind !== "collection") throw this.noRoute(req);
@@ -118,7 +143,7 @@ export class EntityRequests {
       }
       if (position.kind === "collection") return this.list(ctx, req, position, false);
       if (position.kind === "singleton") throw this.noRoute(req);
-      return { status: 200, body: await this.single(ctx, req, position) };
+      return { status: 200, body: await this.single(ctx, req, position, slot) };
     }
     if (last.kind === "count") throw this.noRoute(req);
     return ctx.db.transaction(async (tx) => {
@@ -334,20 +359,28 @@ export class EntityRequests {
     return shown;
   }
 
-  private async single(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>) {
+  private async single(ctx: GraphContext, req: GraphRequest, pos: Extract<Position, { kind: "entity" }>, slot?: ReadSlot) {
     // Each step that has nothing to do is skipped without an await: a GET by id is the hottest request there is.
-    const observed = pos.table && !pos.fromSnapshot ? ctx.observeRead(ctx.tenantId, pos.entity.id, pos.table.name) : false;
+    const observed = pos.table && !pos.fromSnapshot && slot?.observed !== true ? ctx.observeRead(ctx.tenantId, pos.entity.id, pos.table.name) : false;
     if (observed !== false && (await observed)) {
       pos = { ...pos, entity: (await ctx.entities.get(ctx.db, pos.table!, ctx.tenantId, pos.entity.id)) ?? pos.entity };
     }
-    if (ctx.behaviours.presents(pos.type)) pos = { ...pos, entity: (await this.presented(ctx, pos.type, [pos.entity]))[0] };
+    const presents = ctx.behaviours.presents(pos.type);
+    if (presents) pos = { ...pos, entity: (await this.presented(ctx, pos.type, [pos.entity]))[0] };
     const select = ctx.serializer.checkSelect(pos.type, req.options.select);
     const declared = this.declaredType(req, pos);
     const context = this.contextUrl(ctx, req, true, select);
     // The whole entity, nothing to expand: its text straight from the document (the same bytes as the object).
     if (select === undefined && req.options.expand.length === 0) {
       const text = ctx.serializer.entityText(declared, pos.entity, context);
-      if (text !== undefined) return new JsonText(text);
+      if (text !== undefined) {
+        // Kept only when the answer is the stored entity alone: no overlay (Autopilot's pending state), no
+        // snapshot of a lagging replica, no read observation with work to do (it may change what a read sees).
+        if (slot && observed === false && !slot.observed && !presents && pos.table && !pos.fromSnapshot) {
+          ctx.readCache!.set(slot.stamp, slot.key, { text, entityId: pos.entity.id, table: pos.table.name });
+        }
+        return new JsonText(text);
+      }
     }
     const body = ctx.serializer.entity(declared, pos.entity, select, context);
     if (req.options.expand.length === 0) return body;
@@ -484,6 +517,19 @@ export class EntityRequests {
     }
     throw this.noRoute(req);
   }
+}
+
+/**
+ * Paths whose answer comes from stored rows alone: entity sets, contained navigations, keys and casts (a
+ * navigation provider may read other state, such as memberships or the configuration engine's).
+ */
+function cacheablePath(steps: readonly PathStep[]): boolean {
+  for (const step of steps) {
+    if (step.kind === "navigation") {
+      if (step.nav.storage.kind !== "contained") return false;
+    } else if (step.kind !== "entitySet" && step.kind !== "singleton" && step.kind !== "key" && step.kind !== "cast") return false;
+  }
+  return true;
 }
 
 /** `https://graph.microsoft.com/v1.0/directoryObjects/{id}`, `…/users('{id}')`, `…/deviceConfigurations/{id}`,

@@ -9,6 +9,7 @@ import type { Clock } from "../time/clock.js";
 import type { AuditTrail } from "./auditTrail.js";
 import type { MembershipChange } from "../directory/memberships.js";
 import type { ReplicationLag } from "../store/replicationLag.js";
+import type { EntityTextCache } from "./entityTextCache.js";
 
 export interface Principal {
   tenantId: string;
@@ -45,6 +46,8 @@ export interface GraphServices {
    * false (no promise to wait for) when no lifecycle counts reads.
    */
   observeRead(tenantId: string, entityId: string, collection: string): Promise<boolean> | false;
+  /** The wire text of entities read by key (entityTextCache.ts); absent, nothing is kept. */
+  readCache?: EntityTextCache;
 }
 
 export interface GraphContext extends GraphServices {

@@ -116,12 +116,16 @@ export function graphRequestExecutor(deps: GraphRouteDeps): GraphRequestExecutor
     if (!resolved) throw unresolvable;
     const options = parseQueryOptions(rawQuery === "" ? NO_PARAMETERS : new URLSearchParams(rawQuery), version === "beta");
     const body = call.method === "GET" || call.method === "DELETE" ? undefined : parseGraphJsonBody(call.body, String(headerValue(call.headers["content-type"]) ?? ""));
+    // The read cache's key: the answer of a GET without query options depends on the tenant, the service root
+    // (the context URL) and the path alone, besides the store.
+    const readKey = call.method === "GET" && rawQuery === "" && deps.services.readCache !== undefined ? `${principal.tenantId} ${serviceRoot} ${path}` : undefined;
     const result = await deps.requests.handle(contextFor(deps.services, principal, serviceRoot, call.headers, call.requestId), {
       method: call.method,
       resolved,
       options,
       body,
       relativeUrl: rawQuery ? `/${trimmedPath}?${rawQuery}` : `/${trimmedPath}`,
+      readKey,
     });
     const headers: Record<string, string> = {};
     if (result.headers) for (const name in result.headers) headers[name.toLowerCase()] = result.headers[name]!;

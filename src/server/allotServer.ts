@@ -1,5 +1,6 @@
 // Assembles one Allot installation: store, migrations, identity, seed, and the HTTP adapters on Fastify.
 
+import { EntityTextCache } from "../graph/entityTextCache.js";
 import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer, type RequestListener } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -207,6 +208,8 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
     managedDeviceListeners: [],
     replication: new ReplicationLag(replicationLagMs),
     observeRead: (tenantId, id, collection) => (timings.countsReads() ? reconciler.observeRead(tenantId, [id, collection]) : false),
+    // Used only while the store has a read stamp (SQLite): docs/decisions.md, "The Graph read cache".
+    readCache: new EntityTextCache(),
   };
   const managedDevicesTable = graphModel.entityType("deviceManagement").navigation.get("managedDevices")!.table!;
   reconciler.register(DEVICE_ACTION_WORK, deviceActionWork(entities, managedDevicesTable));

@@ -22,6 +22,12 @@ export interface Database extends SqlExecutor {
    * checkpoint); durability is the same.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: { bulk?: boolean }): Promise<T>;
+  /**
+   * A number that stays the same only while no committed data of the store has changed since it was last read:
+   * this connection's writes and other connections' (other processes') commits both move it on. Undefined when
+   * the backend cannot tell cheaply; nothing may then be kept across requests (the Graph read cache).
+   */
+  readStamp(): number | undefined;
   /** Executes a multi-statement DDL script (migrations). */
   exec(script: string): Promise<void>;
   close(): Promise<void>;

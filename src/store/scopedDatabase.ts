@@ -11,6 +11,8 @@ export function withinTransaction(db: Database, tx: SqlExecutor): Database {
     all: <T extends Row = Row>(sql: string, params?: unknown[]) => tx.all<T>(sql, params),
     run: (sql: string, params?: unknown[]) => tx.run(sql, params),
     transaction: (work) => work(tx),
+    // Reads inside the open transaction see rows that may yet roll back: none may be kept.
+    readStamp: () => undefined,
     exec: async (script: string) => {
       for (const statement of script.split(";\n")) if (statement.trim()) await tx.run(statement);
     },

@@ -49,6 +49,11 @@ export class PostgresDatabase implements Database {
     return this.executor(this.pool).run(sql, params);
   }
 
+  /** Other servers' commits reach PostgreSQL with no cheap signal to this process: nothing is cached. */
+  readStamp(): undefined {
+    return undefined;
+  }
+
   async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {

@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database, Row, SqlExecutor } from "../database.js";
 import { sqliteDialect } from "../sqlDialect.js";
+import { WalIndexHeader } from "./walIndexHeader.js";
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
@@ -47,16 +48,44 @@ function bindable(params: unknown[]): unknown[] {
   return params;
 }
 
+/** A SELECT reads only; any other statement may write (an UPDATE … RETURNING through `all`, a PRAGMA, DDL). */
+const readsOnly = (sql: string) => sql.startsWith("SELECT");
+const DML = /^\s*(INSERT|UPDATE|DELETE|REPLACE|WITH)\b/i;
+
+/**
+ * Whether a statement run with `run` may have changed the store: a DML statement that reports no changed row
+ * did not (better-sqlite3 reports SQLite's total_changes difference, trigger rows included); any other one may.
+ * `changes` undefined: unknown (the statement threw, or ran in a transaction of its own making).
+ */
+function mayHaveWritten(sql: string, changes: number | undefined): boolean {
+  if (readsOnly(sql)) return false;
+  return changes === undefined || changes > 0 || !DML.test(sql);
+}
+
 export class SqliteDatabase implements Database {
   readonly kind = "sqlite";
   readonly dialect = sqliteDialect;
   private readonly db: BetterSqlite3.Database;
   private readonly lock = new Lock();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /**
+   * `readStamp`: moved on after every statement of this connection that may have written outside a transaction,
+   * after every transaction in which one did (when it commits or rolls back), after every `exec`, and whenever
+   * another connection's commit shows (the WAL-index header, else `PRAGMA data_version`). A transaction that only
+   * reads (the reconciler's idle poll) leaves it alone.
+   */
+  private writes = 0;
+  /** A statement of the open transaction may have written. */
+  private dirty = false;
+  private dataVersion: BetterSqlite3.Statement | undefined;
+  private seenDataVersion: unknown;
+  /** In WAL mode on a file: the WAL-index header; null once it proved unreadable. */
+  private walIndex: WalIndexHeader | null | undefined;
+  private readonly wal: boolean;
 
   constructor(readonly description: string, private readonly file: string) {
     this.db = new BetterSqlite3(file);
-    this.db.pragma("journal_mode = WAL");
+    this.wal = this.db.pragma("journal_mode = WAL", { simple: true }) === "wal";
     // A WAL grown by deferred checkpoints is truncated back to this when it restarts.
     this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.db.pragma("synchronous = NORMAL");
@@ -77,30 +106,75 @@ export class SqliteDatabase implements Database {
     return s;
   }
 
+  /**
+   * Another connection's (another process's, or another Database's on the same file) commits show in the
+   * WAL-index header (walIndexHeader.ts); without one (not in WAL mode, in memory), in `PRAGMA data_version`, which
+   * changes when another connection has committed since this one last looked. This connection's own writes are
+   * counted in `writes` either way. Costs: docs/decisions.md, "The Graph read cache".
+   */
+  readStamp(): number | undefined {
+    if (!this.db.open) return undefined;
+    if (this.walIndex === undefined) this.walIndex = this.wal && this.file !== ":memory:" ? (WalIndexHeader.open(this.file) ?? null) : null;
+    if (this.walIndex !== null) {
+      const changed = this.walIndex.changed();
+      if (changed === false) return this.writes;
+      if (changed === true) return ++this.writes;
+      this.walIndex.close();
+      this.walIndex = null;
+      this.writes++;
+    }
+    const version = (this.dataVersion ??= this.db.prepare("PRAGMA data_version").pluck()).get();
+    if (version !== this.seenDataVersion) {
+      this.seenDataVersion = version;
+      this.writes++;
+    }
+    return this.writes;
+  }
+
   private direct: SqlExecutor = {
     dialect: sqliteDialect,
-    all: async <T extends Row>(sql: string, params: unknown[] = []) => this.statement(sql).all(bindable(params)) as T[],
-    run: async (sql: string, params: unknown[] = []) => ({ changes: this.statement(sql).run(bindable(params)).changes }),
+    all: async <T extends Row>(sql: string, params: unknown[] = []) => {
+      if (!readsOnly(sql)) this.dirty = true;
+      return this.statement(sql).all(bindable(params)) as T[];
+    },
+    run: async (sql: string, params: unknown[] = []) => {
+      const changes = this.statement(sql).run(bindable(params)).changes;
+      if (mayHaveWritten(sql, changes)) this.dirty = true;
+      return { changes };
+    },
   };
 
   async all<T extends Row = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
     // A single statement while no transaction is open or waiting: run it now rather than queue behind nobody.
-    if (this.lock.idle) return this.statement(sql).all(bindable(params)) as T[];
-    const release = await this.lock.acquire();
     try {
-      return (await this.direct.all(sql, params)) as T[];
+      if (this.lock.idle) return this.statement(sql).all(bindable(params)) as T[];
+      const release = await this.lock.acquire();
+      try {
+        return (await this.direct.all(sql, params)) as T[];
+      } finally {
+        this.dirty = false;
+        release();
+      }
     } finally {
-      release();
+      if (!readsOnly(sql)) this.writes++;
     }
   }
 
   async run(sql: string, params: unknown[] = []) {
-    if (this.lock.idle) return { changes: this.statement(sql).run(bindable(params)).changes };
-    const release = await this.lock.acquire();
+    let changes: number | undefined;
     try {
-      return await this.direct.run(sql, params);
+      if (this.lock.idle) return { changes: (changes = this.statement(sql).run(bindable(params)).changes) };
+      const release = await this.lock.acquire();
+      try {
+        const result = await this.direct.run(sql, params);
+        changes = result.changes;
+        return result;
+      } finally {
+        this.dirty = false;
+        release();
+      }
     } finally {
-      release();
+      if (mayHaveWritten(sql, changes)) this.writes++;
     }
   }
 
@@ -109,6 +183,7 @@ export class SqliteDatabase implements Database {
     // A bulk commit leaves its checkpoint to the next idle moment, while the WAL stays under its bound: calls that
     // follow each other (a fleet in batches) then write back each page once for several of them.
     const defer = options.bulk === true && this.file !== ":memory:" && this.walBytes() < DEFERRED_WAL_BYTES;
+    this.dirty = false;
     try {
       this.db.exec("BEGIN IMMEDIATE");
       try {
@@ -126,6 +201,9 @@ export class SqliteDatabase implements Database {
         throw e;
       }
     } finally {
+      // Committed or not, in the same synchronous step as COMMIT: no read can be kept from before it.
+      if (this.dirty) this.writes++;
+      this.dirty = false;
       release();
     }
   }
@@ -157,6 +235,7 @@ export class SqliteDatabase implements Database {
     try {
       this.db.exec(script);
     } finally {
+      this.writes++;
       release();
     }
   }
@@ -165,6 +244,8 @@ export class SqliteDatabase implements Database {
     const release = await this.lock.acquire();
     clearTimeout(this.checkpointTimer);
     try {
+      this.walIndex?.close();
+      this.walIndex = null;
       if (this.db.open) this.db.close();
     } finally {
       release();
