@@ -227,11 +227,11 @@ export class AutopilotAssignments {
       for (const r of linked) identityOf.set(r.id as string, identityOfDevice.get(String(r.p_device_id).toLowerCase())!);
     }
     if (identityOf.size === 0) return out;
-    const memberParams: unknown[] = [];
-    const m = (v: unknown) => (memberParams.push(v), x.dialect.param(memberParams.length));
+    // The lists bound as one value each (PostgreSQL: an array instead of up to 5,000 parameters to plan and bind).
+    const d = x.dialect;
     const rows = await x.all(
-      `SELECT member_id, group_id FROM group_members WHERE tenant_id = ${m(tenantId)} AND member_id IN (${[...identityOf.keys()].map(m).join(", ")}) AND group_id IN (${[...relevant].map(m).join(", ")})`,
-      memberParams,
+      `SELECT member_id, group_id FROM group_members WHERE tenant_id = ${d.param(1)} AND ${d.inList("member_id", d.param(2))} AND ${d.inList("group_id", d.param(3))}`,
+      [tenantId, d.bindList([...identityOf.keys()]), d.bindList([...relevant])],
     );
     for (const r of rows) {
       const id = identityOf.get(r.member_id as string)!;
@@ -384,10 +384,11 @@ export class AutopilotAssignments {
     return {
       apply: async (tx, item, at, owner) => {
         // Right after a bulk load (or with autovacuum off) PostgreSQL has no statistics and would scan whole
-        // tables for the step's membership read by a list of members (src/store/plannerStatistics.ts). The other
-        // tables are read by the seq range and by key, one row at a time, whatever the statistics: analyzing the
-        // identities, devices and scopes too cost the first step ~1.3 s more at 100,000.
-        await refreshPlannerStatistics(tx, ["group_members"]);
+        // tables for the step's membership read by a list of members (src/store/plannerStatistics.ts); without
+        // those of the identities it takes `seq > cursor` to match a few hundred rows and reads and sorts every
+        // remaining row for each step's first 5,000 (100,000 identities: ~270 ms a step at the start, ~25 ms with
+        // them; the small-sample ANALYZE costs the first step ~30 ms). Devices and scopes are read by key.
+        await refreshPlannerStatistics(tx, ["group_members", this.identities.name]);
         const params: unknown[] = [];
         const mark = (v: unknown) => (params.push(v), tx.dialect.param(params.length));
         const t = this.identities.name;
@@ -396,26 +397,13 @@ export class AutopilotAssignments {
         // A keyset cursor over seq (kept in the item's payload, written in the step's transaction): rows before
         // it never need reading again, so each batch costs its own rows, not the table's.
         const afterSeq = Number(item.payload.afterSeq ?? 0);
-        // A scope's step covers the next SETTLE_BATCH identity rows by seq, reached or not: bounding the range
-        // first keeps the step on the seq index whatever the planner guesses of the reach predicate (PostgreSQL
-        // guessed a handful of rows and sorted every remaining row of the tenant, each step ~1 s at 100,000).
-        let upTo: number | undefined;
-        let more = false;
-        if (isScope) {
-          const p = tx.dialect.param.bind(tx.dialect);
-          const [range] = await tx.all(
-            `SELECT MAX(seq) AS hi, COUNT(*) AS n FROM (SELECT seq FROM ${t} WHERE tenant_id = ${p(1)} AND seq > ${p(2)} ORDER BY seq LIMIT ${p(3)}) w`,
-            [item.tenantId, afterSeq, SETTLE_BATCH],
-          );
-          more = Number(range.n) === SETTLE_BATCH;
-          upTo = range.hi === null || range.hi === undefined ? undefined : Number(range.hi);
-        }
         const tenant = mark(item.tenantId);
         const after = mark(afterSeq);
-        const range = upTo === undefined ? "" : ` AND ${t}.seq <= ${mark(upTo)}`;
-        // A scope's step reads every row of its range and tests the reach itself (reachedBy, the same truth value
-        // as reachedSql): the memberships it needs are read with those the engine reads, in one statement for the
-        // batch, instead of a correlated probe per row (SQLite, 5,000 rows: ~90 → ~45 ms for the read).
+        // A scope's step covers the next SETTLE_BATCH identity rows by seq, reached or not, and tests the reach
+        // itself (reachedBy, the same truth value as reachedSql): the memberships it needs are read with those the
+        // engine reads, in one statement for the batch, instead of a correlated probe per row (SQLite, 5,000 rows:
+        // ~90 → ~45 ms for the read). With no predicate but the seq range, the read stays on the seq index
+        // whatever the planner would guess of the reach (PostgreSQL had sorted every remaining row of the tenant).
         const which = isScope
           ? ""
           : ` AND ${tx.dialect.compareText(`${t}.${status}`, "=", mark("pending"))} AND ${tx.dialect.jsonText(`${t}.doc`, "_evaluation")} = ${mark(item.id)}
@@ -427,16 +415,13 @@ export class AutopilotAssignments {
         const fields = `${tx.dialect.jsonFields(`${t}.doc`, STEP_FIELDS)} AS fields, ${t}.${this.scopeTables.markColumn} AS mark_seq, (SELECT e.id FROM ${this.entraDevices.name} e
           WHERE e.tenant_id = ${t}.tenant_id AND ${fold("e.p_device_id")} = ${fold(`${t}.p_azure_ad_device_id`)} LIMIT 1) AS device_object_id`;
         const scope = isScope ? await scopeOf(tx, item.tenantId, item.id) : [];
-        const read =
-          isScope && upTo === undefined
-            ? []
-            : await tx.all(
-                `SELECT id, odata_type, seq, ${fields} FROM ${t} WHERE ${t}.tenant_id = ${tenant} AND ${t}.seq > ${after}${range}${which}
-                 ORDER BY ${t}.seq${isScope ? "" : ` LIMIT ${mark(SETTLE_BATCH)}`}${tx.dialect.lockForUpdate}`,
-                params,
-              );
-        if (!isScope) more = read.length === SETTLE_BATCH;
-        const cursor = isScope ? upTo : read.length ? Number(read[read.length - 1].seq) : undefined;
+        const read = await tx.all(
+          `SELECT id, odata_type, seq, ${fields} FROM ${t} WHERE ${t}.tenant_id = ${tenant} AND ${t}.seq > ${after}${which}
+           ORDER BY ${t}.seq LIMIT ${mark(SETTLE_BATCH)}${tx.dialect.lockForUpdate}`,
+          params,
+        );
+        const more = read.length === SETTLE_BATCH;
+        const cursor = read.length ? Number(read[read.length - 1].seq) : undefined;
         if (more) {
           const p = tx.dialect.param.bind(tx.dialect);
           const payload = JSON.stringify({ ...item.payload, afterSeq: cursor });
