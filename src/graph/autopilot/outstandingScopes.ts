@@ -42,6 +42,35 @@ export async function dropScope(x: SqlExecutor, tenantId: string, workId: string
   await x.run(`DELETE FROM ${SCOPES_TABLE} WHERE tenant_id = ${x.dialect.param(1)} AND work_id = ${x.dialect.param(2)}`, [tenantId, workId]);
 }
 
+/** One row of an outstanding scope, as read back by its own work item. */
+export interface ScopeRow {
+  mark: string;
+  kind: string;
+  target: string;
+}
+
+/** The rows of one change's scope. */
+export async function scopeOf(x: SqlExecutor, tenantId: string, workId: string): Promise<ScopeRow[]> {
+  const p = (n: number) => x.dialect.param(n);
+  const rows = await x.all(`SELECT mark, kind, target FROM ${SCOPES_TABLE} WHERE tenant_id = ${p(1)} AND work_id = ${p(2)}`, [tenantId, workId]);
+  return rows.map((r) => ({ mark: String(r.mark), kind: String(r.kind), target: String(r.target) }));
+}
+
+/** The groups a scope names: its own step reads their memberships with the ones the engine reads. */
+export const scopeGroups = (scope: readonly ScopeRow[]) => scope.filter((r) => r.kind === "group").map((r) => r.target);
+
+/**
+ * reachedSql narrowed to one scope, tested on an identity the step has read: the same truth value, from the
+ * identity's mark, the profile fields it holds and the groups (among those the scope names) its Entra device is
+ * in. Marks have one width and digits only, so comparing them as JS strings orders them as both backends do.
+ */
+export function reachedBy(scope: readonly ScopeRow[], mark: string | null, holds: readonly unknown[], groups: ReadonlySet<string> | undefined): boolean {
+  const own = mark ?? "";
+  return scope.some(
+    (s) => s.mark > own && (s.kind === "all" || (s.kind === "profile" && holds.some((h) => h === s.target)) || (s.kind === "group" && groups !== undefined && groups.has(s.target))),
+  );
+}
+
 export interface ScopeTables {
   identities: string;
   entraDevices: string;
