@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database, Row, SqlExecutor } from "../database.js";
 import { sqliteDialect } from "../sqlDialect.js";
+import { WalCheckpointer } from "./walCheckpointer.js";
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
@@ -34,6 +35,11 @@ class Lock {
 export const SQLITE_PAGE_CACHE_KIB = 256 * 1024;
 /** SQLite's default automatic checkpoint threshold, restored after a bulk commit. */
 const AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * With a background checkpointer, the writer's own automatic checkpoint is only a backstop for a WAL the worker
+ * has not kept up with (64 MiB of 4 KiB pages).
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 16_384;
 /** A bulk commit checkpoints as usual once the WAL has grown past this. */
 const DEFERRED_WAL_BYTES = 1024 * 1024 * 1024;
 const CHECKPOINT_IDLE_MS = 200;
@@ -53,6 +59,9 @@ export class SqliteDatabase implements Database {
   private readonly db: BetterSqlite3.Database;
   private readonly lock = new Lock();
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Copies the WAL back on a thread of its own (a file store only). */
+  private readonly checkpointer?: WalCheckpointer;
+  private readonly autocheckpointPages: number;
 
   constructor(readonly description: string, private readonly file: string) {
     this.db = new BetterSqlite3(file);
@@ -65,6 +74,9 @@ export class SqliteDatabase implements Database {
     // Up to 256 MiB of page cache (SQLite's default is 2 MiB), taken only as pages are used: a bulk load (the fleet
     // generator) keeps its index pages in memory instead of spilling and re-reading them for every batch.
     this.db.pragma(`cache_size = ${-SQLITE_PAGE_CACHE_KIB}`);
+    if (file !== ":memory:") this.checkpointer = new WalCheckpointer(file);
+    this.autocheckpointPages = this.checkpointer ? BACKSTOP_CHECKPOINT_PAGES : AUTOCHECKPOINT_PAGES;
+    this.db.pragma(`wal_autocheckpoint = ${this.autocheckpointPages}`);
   }
 
   private statement(sql: string) {
@@ -117,9 +129,10 @@ export class SqliteDatabase implements Database {
         try {
           this.db.exec("COMMIT");
         } finally {
-          if (defer) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+          if (defer) this.db.pragma(`wal_autocheckpoint = ${this.autocheckpointPages}`);
         }
         if (defer) this.checkpointWhenIdle();
+        else this.checkpointer?.nudge();
         return result;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec("ROLLBACK");
@@ -165,6 +178,7 @@ export class SqliteDatabase implements Database {
     const release = await this.lock.acquire();
     clearTimeout(this.checkpointTimer);
     try {
+      await this.checkpointer?.stop();
       if (this.db.open) this.db.close();
     } finally {
       release();
