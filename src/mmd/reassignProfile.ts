@@ -17,7 +17,7 @@ import { storeNewEntity } from "../graph/entityWrites.js";
 import { flatError } from "./mmdErrors.js";
 import { groupTagFor, personaAllowedFor, personaGroupName, personaGroupRule, reassignablePersona, type Persona } from "./personas.js";
 
-import { refreshPlannerStatistics } from "../store/plannerStatistics.js";
+import { preferIndexLookups, refreshPlannerStatistics } from "../store/plannerStatistics.js";
 import { devicesInFlight, MMD_REASSIGN_BATCH_WORK } from "./reassignmentsInFlight.js";
 import { setDeviceProfiles } from "./deviceProfiles.js";
 
@@ -156,6 +156,8 @@ export function reassignBatchWork(services: GraphServices, reconciler: Reconcile
       // Right after a bulk load of the fleet (or with autovacuum off) PostgreSQL has no statistics and would scan
       // whole tables for each batch's id lists.
       await refreshPlannerStatistics(tx, tablesReadByBatch(ctx));
+      // Every read of the batch is by its devices' ids, the Autopilot re-evaluation's too: on their indexes.
+      await preferIndexLookups(tx);
       // The newest reassignment of a device wins: this batch skips devices a later pending job names.
       const newer = await devicesInFlight(tx, item.tenantId, { itemId: item.id, job: job ?? item.id, jobItems });
       // Only what the move reads: that the device still exists, and its persona before.

@@ -20,3 +20,16 @@ export async function refreshPlannerStatistics(x: SqlExecutor, tables: readonly 
   await x.run(`ANALYZE ${stale.join(", ")}`);
   return stale;
 }
+
+/**
+ * PostgreSQL, for the rest of the caller's transaction: a random page read costs the planner about what a
+ * sequential one does (1.1 against the default 4), as it does for a store whose pages are cached or on SSD. Bulk
+ * work reads by id lists of thousands; under the default, sampled statistics that overestimate a few rows per id
+ * tipped those reads over to whole-table scans (issue 8, traced at 100,000 devices: every batch's dynamic
+ * memberships of its 2,000 devices read by a parallel scan of all 320,000 memberships, ~75 ms against ~14 ms by
+ * the member index; the Autopilot identities of the retagged devices by a hash join over all identities, ~120
+ * against ~28 ms). SQLite has no such cost model to set.
+ */
+export async function preferIndexLookups(x: SqlExecutor): Promise<void> {
+  if (x.dialect.name === "postgres") await x.run("SET LOCAL random_page_cost = 1.1");
+}

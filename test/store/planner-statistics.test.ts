@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Database } from "../../src/store/database.js";
-import { refreshPlannerStatistics } from "../../src/store/plannerStatistics.js";
+import { preferIndexLookups, refreshPlannerStatistics } from "../../src/store/plannerStatistics.js";
 import { openDatabase } from "../../src/server/allotServer.js";
 import { backendsToTest, dropPostgresSchema, freshStore } from "../support/allotUnderTest.js";
 
@@ -62,6 +62,21 @@ for (const backend of await backendsToTest()) {
       await reported((r) => r.n_live >= 9000);
       assert.deepEqual(await refreshPlannerStatistics(db, [TABLE]), [TABLE]);
       assert.deepEqual(await refreshPlannerStatistics(db, [TABLE]), []);
+    });
+
+    it("prices random page reads near sequential ones for the rest of the transaction only (PostgreSQL)", async () => {
+      if (backend === "sqlite") {
+        await db.transaction((tx) => preferIndexLookups(tx));
+        return;
+      }
+      const cost = async (x: Pick<Database, "all">) => Number((await x.all<{ random_page_cost: string }>("SHOW random_page_cost"))[0].random_page_cost);
+      const before = await cost(db);
+      const inside = await db.transaction(async (tx) => {
+        await preferIndexLookups(tx);
+        return cost(tx);
+      });
+      assert.equal(inside, 1.1);
+      assert.equal(await cost(db), before);
     });
   });
 }

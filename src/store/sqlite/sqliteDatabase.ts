@@ -7,6 +7,7 @@ import BetterSqlite3 from "better-sqlite3";
 import type { Database, Row, SqlExecutor } from "../database.js";
 import { sqliteDialect } from "../sqlDialect.js";
 import { WalIndexHeader } from "./walIndexHeader.js";
+import { WalCheckpointer } from "./walCheckpointer.js";
 
 class Lock {
   private tail: Promise<void> = Promise.resolve();
@@ -35,6 +36,11 @@ class Lock {
 export const SQLITE_PAGE_CACHE_KIB = 256 * 1024;
 /** SQLite's default automatic checkpoint threshold, restored after a bulk commit. */
 const AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * With a background checkpointer, the writer's own automatic checkpoint is only a backstop for a WAL the worker
+ * has not kept up with (64 MiB of 4 KiB pages).
+ */
+const BACKSTOP_CHECKPOINT_PAGES = 16_384;
 /** A bulk commit checkpoints as usual once the WAL has grown past this. */
 const DEFERRED_WAL_BYTES = 1024 * 1024 * 1024;
 const CHECKPOINT_IDLE_MS = 200;
@@ -82,6 +88,9 @@ export class SqliteDatabase implements Database {
   /** In WAL mode on a file: the WAL-index header; null once it proved unreadable. */
   private walIndex: WalIndexHeader | null | undefined;
   private readonly wal: boolean;
+  /** Copies the WAL back on a thread of its own (a file store only). */
+  private readonly checkpointer?: WalCheckpointer;
+  private readonly autocheckpointPages: number;
 
   constructor(readonly description: string, private readonly file: string) {
     this.db = new BetterSqlite3(file);
@@ -94,6 +103,9 @@ export class SqliteDatabase implements Database {
     // Up to 256 MiB of page cache (SQLite's default is 2 MiB), taken only as pages are used: a bulk load (the fleet
     // generator) keeps its index pages in memory instead of spilling and re-reading them for every batch.
     this.db.pragma(`cache_size = ${-SQLITE_PAGE_CACHE_KIB}`);
+    if (file !== ":memory:") this.checkpointer = new WalCheckpointer(file);
+    this.autocheckpointPages = this.checkpointer ? BACKSTOP_CHECKPOINT_PAGES : AUTOCHECKPOINT_PAGES;
+    this.db.pragma(`wal_autocheckpoint = ${this.autocheckpointPages}`);
   }
 
   private statement(sql: string) {
@@ -192,9 +204,10 @@ export class SqliteDatabase implements Database {
         try {
           this.db.exec("COMMIT");
         } finally {
-          if (defer) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+          if (defer) this.db.pragma(`wal_autocheckpoint = ${this.autocheckpointPages}`);
         }
         if (defer) this.checkpointWhenIdle();
+        else this.checkpointer?.nudge();
         return result;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec("ROLLBACK");
@@ -246,6 +259,7 @@ export class SqliteDatabase implements Database {
     try {
       this.walIndex?.close();
       this.walIndex = null;
+      await this.checkpointer?.stop();
       if (this.db.open) this.db.close();
     } finally {
       release();
