@@ -62,6 +62,21 @@ describe("Graph read cache (SQLite)", () => {
     assert.equal(v1.body["@odata.context"], `${s.url}/v1.0/$metadata#users/$entity`);
   });
 
+  it("a hit of an entity with multi-byte UTF-8 text sends the miss's bytes with their length", async () => {
+    const raw = async (path: string) => {
+      const res = await fetch(`${s.url}/beta${path}`, { headers: { authorization: `Bearer ${await s.token()}` } });
+      return { length: res.headers.get("content-length"), bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+    const jobTitle = "Größe — 東京 ✓ 😀";
+    assert.equal((await s.call("PATCH", `/users/${USER_2}`, { jobTitle })).status, 204);
+    const miss = await raw(`/users/${USER_2}`);
+    const hit = await raw(`/users/${USER_2}`);
+    assert.ok(hit.bytes.equals(miss.bytes));
+    assert.equal(hit.length, String(hit.bytes.length));
+    assert.equal(miss.length, String(miss.bytes.length));
+    assert.equal(JSON.parse(hit.bytes.toString("utf8")).jobTitle, jobTitle);
+  });
+
   it("PATCH, POST and DELETE through Graph are seen by the next GET", async () => {
     assert.equal((await warm(`/users/${USER_1}`)).body.jobTitle ?? null, (await get(`/users/${USER_1}`)).body.jobTitle ?? null);
     assert.equal((await s.call("PATCH", `/users/${USER_1}`, { jobTitle: "Patched once" })).status, 204);

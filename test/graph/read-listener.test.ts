@@ -73,6 +73,20 @@ describe("Graph reads: the read listener answers as Fastify's route does", () =>
     });
   }
 
+  it("a cached entity with multi-byte UTF-8 text: the miss, the hit and Fastify's route send the same bytes and length", async () => {
+    const jobTitle = "Ingénieure — 日本語 ✓ 𝄞";
+    const patched = await fetch(`${s.url}/beta/users/${USER_1}`, { method: "PATCH", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ jobTitle }) });
+    assert.equal(patched.status, 204);
+    const path = `/beta/users/${USER_1}`;
+    const headers = { authorization: `Bearer ${token}` };
+    const [miss, hit, fastify] = [await overSocket(path, headers), await overSocket(path, headers), await throughFastify(path, headers)];
+    assert.equal(JSON.parse(hit.body).jobTitle, jobTitle);
+    assert.equal(hit.headers["content-length"], String(Buffer.byteLength(hit.body)));
+    assert.ok(Buffer.byteLength(hit.body) > hit.body.length);
+    assert.deepEqual(comparable(hit), comparable(miss));
+    assert.deepEqual(comparable(hit), comparable(fastify));
+  });
+
   it("echoes client-request-id", async () => {
     const res = await overSocket(`/beta/users/${USER_1}`, { authorization: `Bearer ${token}`, "client-request-id": "read-listener-1" });
     assert.equal(res.status, 200);
