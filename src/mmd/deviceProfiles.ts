@@ -4,6 +4,7 @@
 // Documents of stores older than schema 9 may still hold `_mmdPersona` / `_mmdProfileAssignmentStatus`; a row
 // here wins over them, and they are read when there is none.
 
+import type { EntityBehaviours } from "../graph/graphContext.js";
 import type { SqlExecutor } from "../store/database.js";
 import type { StoredEntity } from "../store/entityStore.js";
 
@@ -43,4 +44,14 @@ export async function deviceProfilesOf(x: SqlExecutor, tenantId: string, devices
   );
   for (const r of rows) out.set(r.managed_device_id as string, { persona: r.persona as string, status: r.status as string });
   return out;
+}
+
+/** A managed device deleted through Graph takes its profile row with it, in the delete's transaction. */
+export function registerDeviceProfileCleanup(behaviours: EntityBehaviours) {
+  behaviours.register("managedDevice", {
+    async afterDelete(ctx, tx, deleted) {
+      const d = tx.dialect;
+      await tx.run(`DELETE FROM mmd_device_profiles WHERE tenant_id = ${d.param(1)} AND managed_device_id = ${d.param(2)}`, [ctx.tenantId, deleted.id]);
+    },
+  });
 }

@@ -42,6 +42,7 @@ import { registerConfigurationBehaviours } from "../graph/configurations/configu
 import { configurationLinkProviders } from "../graph/configurations/configurationLinks.js";
 import { ConfigurationListeners } from "../graph/configurations/configurationListeners.js";
 import { ConfigurationTables } from "../graph/configurations/configurationTargets.js";
+import { registerDeviceProfileCleanup } from "../mmd/deviceProfiles.js";
 import { registerMmdRoutes } from "../mmd/mmdRoutes.js";
 import { mmdModel } from "../mmd/mmdModel.js";
 import { MMD_REASSIGN_BATCH_WORK, MMD_REASSIGN_WORK, reassignBatchWork, reassignWork } from "../mmd/reassignProfile.js";
@@ -232,6 +233,7 @@ export async function startAllot(options: AllotOptions): Promise<RunningAllot> {
   changeAssignments.isAssigned = assignedThroughEngine(configurationStates);
   reconciler.register(MMD_REASSIGN_WORK, reassignWork(services, reconciler, timingOf(DEVICE_ACTION_WORK)));
   reconciler.register(MMD_REASSIGN_BATCH_WORK, reassignBatchWork(services, reconciler, timingOf(DEVICE_ACTION_WORK)));
+  registerDeviceProfileCleanup(behaviours);
   // Device configurations and assignment filters; the configuration engine listens through configurationListeners.
   const configurationListeners = new ConfigurationListeners();
   configurationListeners.add(configurationReevaluation(configurationStates));

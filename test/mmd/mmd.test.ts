@@ -167,6 +167,19 @@ for (const backend of await backendsToTest()) {
       assert.ok(results.some((r) => r.actionName === "wipe"));
     });
 
+    it("a managed device deleted through Graph takes its profile assignment with it", async () => {
+      const dev = await enroll("MMD-D1", "Microsoft365Managed_Standard");
+      assert.equal((await reassign("SensitiveData", "false", [dev.azureADDeviceId])).status, 200);
+      const d = s.allot.db.dialect;
+      const profileRows = () => s.allot.db.all(`SELECT persona, status FROM mmd_device_profiles WHERE tenant_id = ${d.param(1)} AND managed_device_id = ${d.param(2)}`, [DEMO_TENANT_ID, dev.managedDeviceId]);
+      const deadline = Date.now() + 10_000;
+      while ((await profileRows()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual((await profileRows()).map((r) => [r.persona, r.status]), [["SensitiveData", "Successful"]]);
+      assert.equal((await s.call("DELETE", `/deviceManagement/managedDevices/${dev.managedDeviceId}`)).status, 204);
+      assert.deepEqual(await profileRows(), [], "no profile row outlives its device");
+      assert.equal((await call("GET", `${ROOT}/devices/MMD-D1`)).status, 404);
+    });
+
     it("PowerUser is refused for shared devices", async () => {
       const dev = await enroll("MMD-P1", "Microsoft365Managed_Standard-Shared");
       const res = await reassign("PowerUser", "false", [dev.azureADDeviceId]);
