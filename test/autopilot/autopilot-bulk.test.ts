@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { SETTLE_BATCH, SETTLE_LANES } from "../../src/graph/autopilot/autopilotAssignments.js";
 import { backendsToTest, startTestServer, type TestServer } from "../support/allotUnderTest.js";
 
 const PROFILES = "/deviceManagement/windowsAutopilotDeploymentProfiles";
@@ -78,6 +79,38 @@ for (const backend of await backendsToTest()) {
         await until(async () => (await countWith(s, "pending")) === 0, 60_000, "settled");
         assert.equal(await countWith(s, "assignedInSync"), during.pending, "every device the group reached is in sync");
         assert.equal(await countWith(s, "notAssigned"), during.notAssigned, "no other device changed");
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("a scope larger than one step settles in lanes after its first step: every device once, no lane or scope row left", async () => {
+      const s = await startTestServer(backend, { lifecycle: "0s" });
+      try {
+        const one = async (sql: string) => Number((await s.allot.db.all(sql))[0].n);
+        const fleet = await s.call("POST", "/_allot/fleet", { devices: 30000, groups: 24, autopilot: true, seed: "bulk-lanes" });
+        assert.equal(fleet.status, 201, fleet.text);
+        const total = fleet.body.autopilotDevices as number;
+        assert.ok(total > 2 * SETTLE_BATCH, `more identities than two steps settle (${total})`);
+        const groups = (await s.call("GET", `/groups?$filter=${encodeURIComponent("displayName eq 'FLT00022 - All Autopilot devices'")}`)).body.value;
+        const profile = await createProfile(s);
+        assert.equal((await s.call("POST", `${PROFILES}/${profile}/assignments`, group(groups[0].id))).status, 201);
+        await until(async () => (await countWith(s, "assignedInSync")) === total, 120_000, "every device in sync");
+        await s.allot.reconciler.settle();
+        const log = "FROM work_log WHERE kind = 'autopilotSync'";
+        assert.equal(await one(`SELECT COUNT(*) AS n ${log}`), total, "one work_log entry per device");
+        assert.equal(await one(`SELECT COUNT(DISTINCT subject_id) AS n ${log}`), total, "every device logged");
+        // The first step is the scope item's own (keyed by its id), the rest its lanes' (`{id}/{lane}`).
+        const [{ first }] = await s.allot.db.all(`SELECT MIN(work_id) AS first ${log} AND work_id NOT LIKE '%/%'`);
+        const scopeItem = String(first).split(":")[0];
+        assert.equal(await one(`SELECT COUNT(*) AS n ${log} AND work_id LIKE '${scopeItem}:%'`), SETTLE_BATCH, "the scope item settles one step");
+        for (let lane = 1; lane <= SETTLE_LANES; lane++) {
+          const settled = await one(`SELECT COUNT(*) AS n ${log} AND work_id LIKE '${scopeItem}/${lane}:%'`);
+          assert.ok(settled > SETTLE_BATCH / 2, `lane ${lane} settled its share (${settled} of ${total})`);
+        }
+        assert.equal(await one("SELECT COUNT(*) AS n FROM autopilot_scopes"), 0, "the last lane drops the scope");
+        assert.equal(await one(`SELECT COUNT(*) AS n FROM pending_work WHERE kind = 'autopilotEvaluation'`), 0, "no lane left");
+        assert.equal((await s.call("GET", `${PROFILES}/${profile}/assignedDevices/$count`)).text, String(total));
       } finally {
         await s.close();
       }
