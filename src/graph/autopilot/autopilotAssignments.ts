@@ -22,7 +22,7 @@ import type { EntityStore, PatchValue, StoredEntity } from "../../store/entitySt
 import { insertRows } from "../../store/multiRowInsert.js";
 import type { MembershipChange, Memberships } from "../../directory/memberships.js";
 import type { GraphContext } from "../graphContext.js";
-import { currentMark, dropScope, MARK_FIELD, markOf, reachedBy, reachedSql, recordScope, SCOPES_TABLE, scopeGroups, scopeOf, shownStatusEqualsSql, shownStatusSql, type ScopeTables } from "./outstandingScopes.js";
+import { currentMark, dropScope, MARK_FIELD, markOf, reachedBy, reachedSql, lockScope, recordScope, scopeGroups, scopeOf, shownStatusEqualsSql, shownStatusSql, type ScopeTables } from "./outstandingScopes.js";
 
 /** Kind of the per-device work_log entries (and of per-device items an older store may still hold). */
 export const AUTOPILOT_SYNC_WORK = "autopilotSync";
@@ -569,10 +569,10 @@ export class AutopilotAssignments {
   private async lastLane(tx: SqlExecutor, item: WorkItem): Promise<boolean> {
     const lane = item.payload as LanePayload;
     if (lane.scopeOf === undefined) return true;
-    const d = tx.dialect;
-    await tx.all(`SELECT mark FROM ${SCOPES_TABLE} WHERE tenant_id = ${d.param(1)} AND work_id = ${d.param(2)}${d.lockForUpdate}`, [item.tenantId, lane.scopeOf]);
+    await lockScope(tx, item.tenantId, lane.scopeOf);
     const others = (lane.lanes ?? []).filter((id) => id !== item.id);
     if (others.length === 0) return true;
+    const d = tx.dialect;
     const left = await tx.all(`SELECT id FROM pending_work WHERE tenant_id = ${d.param(1)} AND ${d.inList("id", d.param(2))}`, [item.tenantId, d.bindList(others)]);
     return left.length === 0;
   }

@@ -42,6 +42,12 @@ export async function dropScope(x: SqlExecutor, tenantId: string, workId: string
   await x.run(`DELETE FROM ${SCOPES_TABLE} WHERE tenant_id = ${x.dialect.param(1)} AND work_id = ${x.dialect.param(2)}`, [tenantId, workId]);
 }
 
+/** Locks a scope's rows until the transaction ends (PostgreSQL; SQLite's one writer serializes anyway). */
+export async function lockScope(x: SqlExecutor, tenantId: string, workId: string): Promise<void> {
+  const p = (n: number) => x.dialect.param(n);
+  await x.all(`SELECT mark FROM ${SCOPES_TABLE} WHERE tenant_id = ${p(1)} AND work_id = ${p(2)}${x.dialect.lockForUpdate}`, [tenantId, workId]);
+}
+
 /** One row of an outstanding scope, as read back by its own work item. */
 export interface ScopeRow {
   mark: string;
